@@ -1,0 +1,60 @@
+/**
+ * Configuration: defaults ← config file (PORTA_CONFIG, default config/porta.json when present) ← environment.
+ * Every bad key is reported at once; the result is validated, typed and frozen.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { DEVELOPMENT_COOKIE_KEYS, settings, type Config, type SettingName } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  env?: Record<string, string | undefined>;
+  /** Settings given directly (tests, CLI); they win over file and environment. */
+  overrides?: Partial<Record<SettingName, unknown>>;
+  file?: string;
+}
+
+function readFile(path: string, problems: string[]): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    problems.push(`${path}: must hold a JSON object`);
+  } catch (err) {
+    problems.push(`${path}: ${(err as Error).message}`);
+  }
+  return {};
+}
+
+export function loadConfig({ env = process.env, overrides = {}, file }: LoadOptions = {}): Config {
+  const problems: string[] = [];
+  const path = file ?? env.PORTA_CONFIG ?? (existsSync('config/porta.json') ? 'config/porta.json' : undefined);
+  const fromFile = path ? readFile(path, problems) : {};
+  for (const key of Object.keys(fromFile)) {
+    if (!(key in settings)) problems.push(`${path}: unknown setting "${key}"`);
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(settings) as [SettingName, (typeof settings)[SettingName]][]) {
+    const raw = name in overrides ? overrides[name] : env[s.env] !== undefined && env[s.env] !== '' ? env[s.env] : name in fromFile ? fromFile[name] : s.default;
+    const result = s.schema.safeParse(raw);
+    if (result.success) out[name] = result.data;
+    else {
+      const shown = s.secret ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${s.env}: ${result.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
+    }
+  }
+  if (problems.length === 0) {
+    if (out.nodeEnv === 'production') {
+      const keys = out.cookieKeys as string[];
+      if (keys.some((k) => DEVELOPMENT_COOKIE_KEYS.includes(k))) problems.push('COOKIE_KEYS: production refuses the development cookie keys; set your own (at least 32 random characters each)');
+      if (keys.some((k) => k.length < 32)) problems.push('COOKIE_KEYS: in production each key needs at least 32 characters');
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(out) as Config;
+}

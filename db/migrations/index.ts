@@ -1,0 +1,17 @@
+/**
+ * Migrations are listed here rather than discovered on disk, so they load the same from TypeScript
+ * sources (tests, tsx) and from the compiled build. Append new ones; never edit an applied one.
+ */
+import type { Knex } from 'knex';
+import * as m001 from './001_foundation.js';
+
+interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
+const migrations: Record<string, Migration> = {
+  '001_foundation': m001,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,48 @@
+/** Pages outside an authorization request: home, health, readiness, the stylesheet. */
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+import { pageContext } from '../src/http/context.js';
+import type { Services } from '../src/services.js';
+import { fromRoot } from '../src/paths.js';
+import { migrationsCurrent } from '../src/storage/db.js';
+import { homePage } from './views/pages.js';
+
+const STYLESHEET = readFileSync(fromRoot('interactions/static/porta.css'), 'utf8');
+
+export function publicRoutes(s: Services): Router {
+  const router = new Router();
+
+  router.get('/', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = homePage(pageContext(ctx)).value;
+  });
+
+  router.get('/static/porta.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = STYLESHEET;
+  });
+
+  // Liveness: the process answers.
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+
+  // Readiness: the database answers and its schema is current.
+  router.get('/readyz', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await s.db.raw('select 1');
+      const current = await migrationsCurrent(s.db);
+      ctx.status = current ? 200 : 503;
+      ctx.body = { status: current ? 'ready' : 'migrations pending' };
+    } catch (err) {
+      ctx.state.log.warn({ err }, 'readiness check failed');
+      ctx.status = 503;
+      ctx.body = { status: 'database unreachable' };
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,97 @@
+/**
+ * The sign-in interaction: oidc-provider sends the browser to /interaction/:uid whenever a person must
+ * act (sign in, consent); these routes do it and hand back with interactionFinished.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { pageContext } from '../src/http/context.js';
+import type { Services } from '../src/services.js';
+import { field, form } from './forms.js';
+import { consentPage, loginPage } from './views/pages.js';
+
+export function signinRoutes(provider: Provider, s: Services): Router {
+  const router = new Router();
+
+  async function clientName(clientId: unknown): Promise<string> {
+    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
+    return client?.clientName ?? String(clientId);
+  }
+
+  function renderLogin(ctx: Context, uid: string, name: string, login: string, error?: string) {
+    ctx.type = 'html';
+    ctx.body = loginPage(pageContext(ctx, `/interaction/${uid}`), { uid, clientName: name, login, error }).value;
+  }
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const { uid, prompt, params } = details;
+    const name = await clientName(params.client_id);
+    ctx.set('Cache-Control', 'no-store');
+    if (prompt.name === 'login') {
+      const hint = typeof params.login_hint === 'string' ? params.login_hint.slice(0, 64) : '';
+      return renderLogin(ctx, uid, name, hint);
+    }
+    if (prompt.name === 'consent') {
+      const account = await s.accounts.findById(details.session!.accountId);
+      const scopes = String(params.scope ?? '').split(' ');
+      ctx.type = 'html';
+      ctx.body = consentPage(pageContext(ctx, `/interaction/${uid}`), {
+        uid, clientName: name, scopes, accountName: account ? `${account.givenName} ${account.familyName}` : '',
+      }).value;
+      return;
+    }
+    // A prompt Porta does not know: end the request with a proper OAuth error rather than a blank page.
+    return provider.interactionFinished(ctx.req, ctx.res, { error: 'interaction_required', error_description: `unsupported prompt ${prompt.name}` }, { mergeWithLastSubmission: false });
+  });
+
+  router.post('/interaction/:uid/login', form, async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') return ctx.redirect(`/interaction/${details.uid}`);
+    const login = field(ctx, 'login', 64) ?? '';
+    const password = field(ctx, 'password', 128, { trim: false });
+    const name = await clientName(details.params.client_id);
+    ctx.set('Cache-Control', 'no-store');
+    if (!login || !password) {
+      return renderLogin(ctx, details.uid, name, login, ctx.state.t(password === undefined ? 'login.invalid' : 'login.missing'));
+    }
+
+    const account = await s.accounts.findByLogin(login);
+    // Unknown users cost one hash too, so the answer and its timing do not tell who has an account.
+    const { ok, rehash } = await s.hasher.verify(account?.passwordHash, password);
+    const clientId = String(details.params.client_id);
+    if (!account || !ok || account.status !== 'active') {
+      await s.audit.record({ action: 'login.failed', actor: account ? `account:${account.id}` : 'anonymous', accountId: account?.id, clientId, ip: ctx.ip });
+      return renderLogin(ctx, details.uid, name, login, ctx.state.t('login.invalid'));
+    }
+
+    if (rehash) await s.accounts.setPasswordHash(account.id, await s.hasher.hash(password), { changed: false });
+    await s.accounts.recordLogin(account.id);
+    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip });
+    await provider.interactionFinished(ctx.req, ctx.res, {
+      login: { accountId: account.id, amr: ['pwd'] },
+    }, { mergeWithLastSubmission: false });
+  });
+
+  router.post('/interaction/:uid/confirm', form, async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const { prompt, params, session } = details;
+    if (prompt.name !== 'consent' || !session) return ctx.redirect(`/interaction/${details.uid}`);
+    const grant = details.grantId
+      ? (await provider.Grant.find(details.grantId))!
+      : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
+    const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    await s.audit.record({ action: 'consent.given', actor: `account:${session.accountId}`, accountId: session.accountId, clientId: String(params.client_id), ip: ctx.ip });
+    await provider.interactionFinished(ctx.req, ctx.res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
+  });
+
+  router.post('/interaction/:uid/abort', form, async (ctx) => {
+    await provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false });
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+/** The process: load config, start, and shut down cleanly on SIGTERM / SIGINT. */
+import { ConfigError, loadConfig } from '../config/load.js';
+import { createLogger } from './logger.js';
+import { start } from './server.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`porta: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config);
+  let running;
+  try {
+    running = await start({ config, logger });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`porta: ${err.message}\n`);
+      process.exit(2);
+    }
+    logger.fatal({ err }, 'could not start');
+    process.exit(1);
+  }
+  logger.info({ issuer: running.issuer, discovery: `${running.issuer}/.well-known/openid-configuration` }, 'Porta is listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => { logger.error('shutdown took too long; exiting'); process.exit(1); }, 10_000).unref();
+    running.close().then(() => { clearTimeout(force); logger.flush(); process.exit(0); }, (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,94 @@
+/** Config → oidc-provider: claims, lifetimes, features, cookies, consent rules and Porta's pages. */
+import type { Context } from 'koa';
+import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
+import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
+import { PORTA_CLIENT_METADATA } from './clients.js';
+import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
+import { pageContext } from './http/context.js';
+import type { Services } from './services.js';
+import { adapterFactory } from './storage/oidc-adapter.js';
+
+export function createProvider(s: Services, issuer: string, jwks: Configuration['jwks'], staticClients: ClientMetadata[]): Provider {
+  const { config } = s;
+  const asKoa = (ctx: KoaContextWithOIDC) => ctx as unknown as Context;
+
+  const configuration: Configuration = {
+    adapter: adapterFactory(s.db, s.clock),
+    clients: staticClients,
+    jwks,
+    async findAccount(_ctx, id) {
+      const account = await s.accounts.findById(id);
+      // A disabled or deleted account ends its sessions: oidc-provider treats a missing account as signed out.
+      if (!account || account.status !== 'active') return undefined;
+      return { accountId: id, claims: () => ({ ...accountClaims(account), sub: id }) };
+    },
+    claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
+    conformIdTokenClaims: true,
+    extraClientMetadata: { properties: [...PORTA_CLIENT_METADATA] },
+    cookies: {
+      keys: [...config.cookieKeys],
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    ttl: {
+      AccessToken: config.accessTokenTtlSeconds,
+      AuthorizationCode: config.authorizationCodeTtlSeconds,
+      ClientCredentials: config.accessTokenTtlSeconds,
+      IdToken: config.idTokenTtlSeconds,
+      RefreshToken: config.refreshTokenTtlSeconds,
+      Interaction: config.interactionTtlSeconds,
+      Session: config.sessionTtlSeconds,
+      Grant: config.refreshTokenTtlSeconds,
+    },
+    // A client that is allowed the refresh_token grant gets refresh tokens; no prompt=consent dance.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.body = logoutPage(pageContext(asKoa(ctx), ctx.originalUrl), { form, clientName: client?.clientName ?? client?.clientId }).value;
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = loggedOutPage(pageContext(asKoa(ctx), '/')).value;
+        },
+      },
+    },
+    // First-party services are the university's own: the person is not asked to consent to them.
+    async loadExistingGrant(ctx) {
+      const { client, session } = ctx.oidc;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? session!.grantIdFor(client!.clientId);
+      let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (!client!['first_party']) return grant;
+      grant ??= new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId! });
+      grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '));
+      const claims = [...ctx.oidc.requestParamClaims];
+      if (claims.length) grant.addOIDCClaims(claims);
+      await grant.save();
+      return grant;
+    },
+    async renderError(ctx, out, error) {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      if (status >= 500) asKoa(ctx).state.log.error({ err: error }, 'provider error');
+      renderErrorPage(asKoa(ctx), status, status >= 500 ? asKoa(ctx).state.t('error.generic') : oidcErrorMessage(asKoa(ctx), { error: out.error, name: (error as Error).name }), status >= 500);
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = config.trustProxy;
+  // oidc-provider emits server_error for failures it caught; log them with their cause.
+  provider.on('server_error', (ctx: Context, err: Error) => (ctx.state?.log ?? s.logger).error({ err }, 'provider server_error'));
+  return provider;
+}

@@ -1,0 +1,33 @@
+/** What the running process is made of, built once and handed to the app, the CLI and the tests. */
+import type { Config } from '../config/schema.js';
+import { PasswordHasher } from './accounts/passwords.js';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import { Accounts } from './storage/accounts.js';
+import { Audit } from './storage/audit.js';
+import type { Db } from './storage/db.js';
+import { SigningKeys } from './storage/signing-keys.js';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  db: Db;
+  accounts: Accounts;
+  audit: Audit;
+  hasher: PasswordHasher;
+  keys: SigningKeys;
+}
+
+/** A retired key stays published as long as the longest-lived token it may have signed, plus a minute of clock skew. */
+export const keyRetentionMs = (config: Config) => (Math.max(config.idTokenTtlSeconds, config.accessTokenTtlSeconds) + 60) * 1000;
+
+export function createServices(config: Config, db: Db, clock: Clock, logger: Logger): Services {
+  return {
+    config, clock, logger, db,
+    accounts: new Accounts(db, clock),
+    audit: new Audit(db, clock, logger),
+    hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),
+    keys: new SigningKeys(db, clock, config.keysEncryptionSecret, keyRetentionMs(config)),
+  };
+}

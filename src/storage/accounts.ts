@@ -1,0 +1,127 @@
+/** Accounts in the database. Methods take an optional transaction. */
+import { randomBytes } from 'node:crypto';
+import { emailKey, usernameKey, type Account, type AccountStatus, type UserType } from '../accounts/account.js';
+import { generatePersonCode, isPersonCode } from '../accounts/person-code.js';
+import type { Clock } from '../clock.js';
+import type { Db } from './db.js';
+
+interface AccountRow {
+  id: string; person_code: string; username: string | null; password_hash: string | null;
+  given_name: string; family_name: string; birthdate: string | null; email: string | null;
+  email_verified: number | boolean; phone: string | null; user_type: string; status: string; locale: string | null;
+  created_at: number | string; activated_at: number | string | null; last_login_at: number | string | null;
+  password_changed_at: number | string | null; disabled_at: number | string | null;
+}
+
+const ms = (v: number | string | null) => (v === null ? null : Number(v));
+
+function fromRow(r: AccountRow): Account {
+  return {
+    id: r.id, personCode: r.person_code, username: r.username, passwordHash: r.password_hash,
+    givenName: r.given_name, familyName: r.family_name, birthdate: r.birthdate, email: r.email,
+    emailVerified: Boolean(r.email_verified), phone: r.phone, userType: r.user_type as UserType,
+    status: r.status as AccountStatus, locale: r.locale, createdAt: Number(r.created_at),
+    activatedAt: ms(r.activated_at), lastLoginAt: ms(r.last_login_at),
+    passwordChangedAt: ms(r.password_changed_at), disabledAt: ms(r.disabled_at),
+  };
+}
+
+export interface NewAccount {
+  username?: string | null;
+  passwordHash?: string | null;
+  givenName: string;
+  familyName: string;
+  birthdate?: string | null;
+  email?: string | null;
+  emailVerified?: boolean;
+  phone?: string | null;
+  userType: UserType;
+  status: AccountStatus;
+  locale?: string | null;
+}
+
+export class DuplicateError extends Error {
+  constructor(readonly field: 'username' | 'email') {
+    super(`${field} already in use`);
+  }
+}
+
+function uniqueViolation(err: unknown): string | undefined {
+  const e = err as { code?: string; message?: string; constraint?: string; detail?: string };
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === '23505') return `${e.message ?? ''} ${e.constraint ?? ''} ${e.detail ?? ''}`;
+  return undefined;
+}
+
+export class Accounts {
+  constructor(private readonly db: Db, private readonly clock: Clock) {}
+
+  /** Creates an account with a fresh subject id and person code. Throws DuplicateError on a taken username or email. */
+  async create(input: NewAccount, trx: Db = this.db): Promise<Account> {
+    const now = this.clock.now();
+    for (let attempt = 0; ; attempt++) {
+      const row = {
+        id: randomBytes(16).toString('base64url'),
+        person_code: generatePersonCode(),
+        username: input.username ? input.username.normalize('NFKC').trim() : null,
+        username_key: input.username ? usernameKey(input.username) : null,
+        password_hash: input.passwordHash ?? null,
+        given_name: input.givenName,
+        family_name: input.familyName,
+        birthdate: input.birthdate ?? null,
+        email: input.email ? input.email.normalize('NFKC').trim() : null,
+        email_key: input.email ? emailKey(input.email) : null,
+        email_verified: input.emailVerified ?? false,
+        phone: input.phone ?? null,
+        user_type: input.userType,
+        status: input.status,
+        locale: input.locale ?? null,
+        created_at: now,
+        activated_at: input.status === 'active' ? now : null,
+        password_changed_at: input.passwordHash ? now : null,
+      };
+      try {
+        await trx('accounts').insert(row);
+        return (await this.findById(row.id, trx))!;
+      } catch (err) {
+        const violation = uniqueViolation(err);
+        if (violation === undefined) throw err;
+        if (violation.includes('username')) throw new DuplicateError('username');
+        if (violation.includes('email')) throw new DuplicateError('email');
+        // A person-code or id collision: draw again.
+        if (attempt >= 5) throw err;
+      }
+    }
+  }
+
+  async findById(id: string, trx: Db = this.db): Promise<Account | undefined> {
+    const row = (await trx('accounts').where({ id }).first()) as AccountRow | undefined;
+    return row && fromRow(row);
+  }
+
+  /** A login name is a username (any case) or a person code. */
+  async findByLogin(login: string, trx: Db = this.db): Promise<Account | undefined> {
+    const value = login.normalize('NFKC').trim();
+    if (!value || value.length > 64) return undefined;
+    const query = isPersonCode(value) ? { person_code: value } : { username_key: usernameKey(value) };
+    const row = (await trx('accounts').where(query).first()) as AccountRow | undefined;
+    return row && fromRow(row);
+  }
+
+  async findByEmail(email: string, trx: Db = this.db): Promise<Account | undefined> {
+    const row = (await trx('accounts').where({ email_key: emailKey(email) }).first()) as AccountRow | undefined;
+    return row && fromRow(row);
+  }
+
+  async list({ limit = 100, offset = 0 } = {}, trx: Db = this.db): Promise<Account[]> {
+    const rows = (await trx('accounts').orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset)) as AccountRow[];
+    return rows.map(fromRow);
+  }
+
+  async recordLogin(id: string, trx: Db = this.db): Promise<void> {
+    await trx('accounts').where({ id }).update({ last_login_at: this.clock.now() });
+  }
+
+  async setPasswordHash(id: string, passwordHash: string, { changed }: { changed: boolean }, trx: Db = this.db): Promise<void> {
+    await trx('accounts').where({ id }).update(changed ? { password_hash: passwordHash, password_changed_at: this.clock.now() } : { password_hash: passwordHash });
+  }
+}

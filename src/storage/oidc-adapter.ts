@@ -1,0 +1,122 @@
+/**
+ * oidc-provider's Adapter contract on knex: one table for every model it persists, expiry honoured on
+ * read (the sweep deletes the rows later), consumption recorded, revocation by grant. Clients live in
+ * their own table so the CLI can manage them.
+ */
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Clock } from '../clock.js';
+import type { Db } from './db.js';
+
+const TABLE = 'oidc_payloads';
+
+interface PayloadRow {
+  payload: string;
+  expires_at: number | string | null;
+  consumed_at: number | string | null;
+}
+
+function toPayload(row: PayloadRow | undefined, now: number): AdapterPayload | undefined {
+  if (!row) return undefined;
+  if (row.expires_at !== null && Number(row.expires_at) <= now) return undefined;
+  const payload = JSON.parse(row.payload) as AdapterPayload;
+  if (row.consumed_at !== null) payload.consumed = Math.floor(Number(row.consumed_at) / 1000);
+  return payload;
+}
+
+export class KnexAdapter implements Adapter {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly model: string,
+  ) {}
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    const row = {
+      model: this.model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: payload.grantId ?? null,
+      user_code: payload.userCode ?? null,
+      uid: payload.uid ?? null,
+      expires_at: expiresIn ? this.clock.now() + expiresIn * 1000 : null,
+      consumed_at: null,
+    };
+    await this.db(TABLE).insert(row).onConflict(['model', 'id']).merge();
+  }
+
+  private findWhere(where: Record<string, string>) {
+    return this.db(TABLE).where({ model: this.model, ...where })
+      .first('payload', 'expires_at', 'consumed_at') as Promise<PayloadRow | undefined>;
+  }
+
+  async find(id: string) {
+    return toPayload(await this.findWhere({ id }), this.clock.now());
+  }
+
+  async findByUid(uid: string) {
+    return toPayload(await this.findWhere({ uid }), this.clock.now());
+  }
+
+  async findByUserCode(userCode: string) {
+    return toPayload(await this.findWhere({ user_code: userCode }), this.clock.now());
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.db(TABLE).where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: this.clock.now() });
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.db(TABLE).where({ model: this.model, id }).delete();
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.db(TABLE).where({ model: this.model, grant_id: grantId }).delete();
+  }
+}
+
+/** Clients added by `porta clients add` (those from the clients file are given to oidc-provider directly). */
+export class ClientAdapter implements Adapter {
+  constructor(private readonly db: Db, private readonly clock: Clock) {}
+
+  async find(id: string) {
+    const row = (await this.db('clients').where({ client_id: id }).first('metadata')) as { metadata: string } | undefined;
+    return row ? (JSON.parse(row.metadata) as AdapterPayload) : undefined;
+  }
+
+  async upsert(id: string, payload: AdapterPayload): Promise<void> {
+    const now = this.clock.now();
+    await this.db('clients').insert({ client_id: id, metadata: JSON.stringify(payload), created_at: now, updated_at: now })
+      .onConflict('client_id').merge(['metadata', 'updated_at']);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.db('clients').where({ client_id: id }).delete();
+  }
+
+  async findByUid() { return undefined; }
+  async findByUserCode() { return undefined; }
+  async consume() {}
+  async revokeByGrantId() {}
+}
+
+export function adapterFactory(db: Db, clock: Clock) {
+  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(db, clock) : new KnexAdapter(db, clock, model));
+}
+
+/**
+ * Deletes expired rows in small batches so a request never waits long behind the sweep.
+ * Returns how many rows went.
+ */
+export async function sweepExpired(db: Db, clock: Clock, batchSize: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const now = clock.now();
+    const deleted = await db(TABLE)
+      .whereIn(['model', 'id'], db(TABLE).select('model', 'id').where('expires_at', '<=', now).limit(batchSize))
+      .delete();
+    total += deleted;
+    if (deleted < batchSize) return total;
+    // Let waiting requests in between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

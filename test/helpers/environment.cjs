@@ -1,0 +1,14 @@
+// Jest gives each test file its own realm; libraries that check `instanceof Uint8Array`
+// (jose, oidc-provider) then reject buffers made by Node's own realm. Share the typed-array
+// constructors with the outer realm so both sides agree.
+const { TestEnvironment } = require('jest-environment-node');
+
+class PortaEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    for (const name of ['Uint8Array', 'ArrayBuffer', 'TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams']) {
+      this.global[name] = globalThis[name];
+    }
+  }
+}
+module.exports = PortaEnvironment;
