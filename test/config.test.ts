@@ -1,0 +1,77 @@
+/** Configuration: a bad setting stops the start with a message naming it; production refuses development secrets. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { DEVELOPMENT_COOKIE_KEYS } from '../config/schema.js';
+import { fromRoot } from '../src/paths.js';
+import { startPorta } from './helpers/porta.js';
+
+const problems = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+test('defaults give a working development configuration', () => {
+  const config = loadConfig({ env: {}, file: '' });
+  expect(config).toMatchObject({ port: 3000, databaseUrl: 'var/porta.sqlite', nodeEnv: 'development', argon2MemoryKib: 19456, argon2TimeCost: 2, argon2Parallelism: 1 });
+  expect(Object.isFrozen(config)).toBe(true);
+});
+
+test('environment variables override the file, and every bad value is reported at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'porta-config-'));
+  const file = join(dir, 'porta.json');
+  writeFileSync(file, JSON.stringify({ port: 4000, logLevel: 'debug' }));
+  expect(loadConfig({ env: { PORT: '5000' }, file })).toMatchObject({ port: 5000, logLevel: 'debug' });
+
+  const found = problems(() => loadConfig({ env: { PORT: 'abc', LOG_LEVEL: 'loud', ISSUER: 'ftp://x' }, file }));
+  expect(found).toHaveLength(3);
+  expect(found.join('\n')).toMatch(/^PORT: .*"abc"/m);
+  expect(found.join('\n')).toMatch(/^LOG_LEVEL: /m);
+  expect(found.join('\n')).toMatch(/^ISSUER: /m);
+});
+
+test('an unknown key in the file is an error, and secrets are never echoed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'porta-config-'));
+  const file = join(dir, 'porta.json');
+  writeFileSync(file, JSON.stringify({ prot: 1 }));
+  expect(problems(() => loadConfig({ env: {}, file }))).toEqual([`${file}: unknown setting "prot"`]);
+  const found = problems(() => loadConfig({ env: { COOKIE_KEYS: 'short' }, file: '' }));
+  expect(found[0]).toMatch(/^COOKIE_KEYS: .*\(got \(hidden\)\)/);
+  expect(found[0]).not.toContain('short"');
+});
+
+test('production refuses the development cookie keys and the shipped client secrets', async () => {
+  expect(problems(() => loadConfig({ env: { NODE_ENV: 'production', COOKIE_KEYS: DEVELOPMENT_COOKIE_KEYS.join(',') }, file: '' })).join('\n'))
+    .toMatch(/COOKIE_KEYS: production refuses the development cookie keys/);
+  await expect(startPorta({ nodeEnv: 'production', cookieKeys: 'a-real-production-key-of-32-chars-or-more', clientsFile: fromRoot('config/clients.json') }))
+    .rejects.toThrow(/admissions.*production refuses development or short client secrets/);
+});
+
+test('the server process exits with a one-line reason on a bad setting', () => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', fromRoot('src/main.ts')], {
+    env: { ...process.env, PORT: 'not-a-port', NODE_OPTIONS: '' }, encoding: 'utf8', timeout: 20000,
+  });
+  expect(result.status).toBe(2);
+  expect(result.stderr).toMatch(/porta: Invalid configuration:\n\s+- PORT: .*"not-a-port"/);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+});
+
+test('health and readiness endpoints', async () => {
+  const porta = await startPorta();
+  try {
+    const health = await fetch(`${porta.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${porta.url}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  } finally {
+    await porta.stop();
+  }
+});

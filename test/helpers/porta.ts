@@ -1,0 +1,76 @@
+/**
+ * Starts the real Porta: HTTP on a random port, a fresh SQLite file in a temp dir, a movable clock.
+ * `restart()` closes it and starts again on the same file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../config/load.js';
+import type { SettingName } from '../../config/schema.js';
+import type { Account } from '../../src/accounts/account.js';
+import { fromRoot } from '../../src/paths.js';
+import { start, type Running } from '../../src/server.js';
+import type { NewAccount } from '../../src/storage/accounts.js';
+import { TestClock } from './clock.js';
+
+export const TEST_PASSWORD = 'Correct-Horse-Battery-9';
+
+export interface TestPorta extends Running {
+  dir: string;
+  clock: TestClock;
+  createAccount(input?: Partial<NewAccount> & { password?: string }): Promise<Account>;
+  restart(): Promise<TestPorta>;
+  stop(): Promise<void>;
+}
+
+export function testConfig(dir: string, overrides: Partial<Record<SettingName, unknown>> = {}) {
+  return loadConfig({
+    env: {},
+    file: '', // never a developer's config/porta.json
+    overrides: {
+      nodeEnv: 'test', port: 0, host: '127.0.0.1', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+      databaseUrl: join(dir, 'porta.sqlite'), mailDir: join(dir, 'mail'), clientsFile: fromRoot('test/fixtures/clients.json'),
+      sweepIntervalSeconds: 0,
+      ...overrides,
+    },
+  });
+}
+
+let counter = 0;
+
+export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir: string; clock: TestClock }): Promise<TestPorta> {
+  const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'porta-test-'));
+  const clock = existing?.clock ?? new TestClock();
+  const config = testConfig(dir, overrides);
+  const logger = pino({ level: config.logLevel });
+  const running = await start({ config, clock, logger });
+  const porta: TestPorta = {
+    ...running,
+    dir,
+    clock,
+    async createAccount(input = {}) {
+      const n = ++counter;
+      const { password = TEST_PASSWORD, ...rest } = input;
+      return running.services.accounts.create({
+        username: `student${n}`, givenName: 'Maria', familyName: `Rossi${n}`, email: `student${n}@example.org`, emailVerified: true,
+        userType: 'internal', status: 'active', birthdate: '2001-05-17', phone: '+393331234567',
+        passwordHash: await running.services.hasher.hash(password),
+        ...rest,
+      });
+    },
+    /** Same file, same clock, same port and issuer (tokens name their issuer). */
+    async restart() {
+      await running.close();
+      // Let this process's HTTP clients see their pooled keep-alive sockets close (an I/O turn of the
+      // event loop), or their next request to the same port would go down a dead socket.
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      return startPorta({ ...overrides, port: new URL(running.url).port, issuer: running.issuer }, { dir, clock });
+    },
+    async stop() {
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return porta;
+}

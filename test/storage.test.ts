@@ -1,0 +1,110 @@
+/** The oidc-provider adapter contract and the expiry sweep, against a real SQLite file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate, openDatabase, type Db } from '../src/storage/db.js';
+import { adapterFactory, sweepExpired } from '../src/storage/oidc-adapter.js';
+import { TestClock } from './helpers/clock.js';
+
+let dir: string;
+let db: Db;
+let clock: TestClock;
+let adapter: ReturnType<typeof adapterFactory>;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'porta-storage-'));
+  db = openDatabase(join(dir, 'porta.sqlite'));
+  await migrate(db);
+  clock = new TestClock();
+  adapter = adapterFactory(db, clock);
+});
+afterEach(async () => {
+  await db.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('oidc-provider adapter', () => {
+  test('upsert then find returns the payload; upsert again replaces it', async () => {
+    const tokens = adapter('AccessToken');
+    await tokens.upsert('t1', { accountId: 'a', grantId: 'g1' }, 60);
+    expect(await tokens.find('t1')).toEqual({ accountId: 'a', grantId: 'g1' });
+    await tokens.upsert('t1', { accountId: 'b', grantId: 'g1' }, 60);
+    expect(await tokens.find('t1')).toEqual({ accountId: 'b', grantId: 'g1' });
+    expect(await tokens.find('missing')).toBeUndefined();
+  });
+
+  test('models are separate namespaces', async () => {
+    await adapter('AccessToken').upsert('same', { kind: 'AccessToken' }, 60);
+    await adapter('RefreshToken').upsert('same', { kind: 'RefreshToken' }, 60);
+    expect(await adapter('AccessToken').find('same')).toEqual({ kind: 'AccessToken' });
+    expect(await adapter('RefreshToken').find('same')).toEqual({ kind: 'RefreshToken' });
+  });
+
+  test('an expired entry is not found, though the sweep has not run yet', async () => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c1', { grantId: 'g' }, 60);
+    clock.advance(59_000);
+    expect(await codes.find('c1')).toBeDefined();
+    clock.advance(1_000);
+    expect(await codes.find('c1')).toBeUndefined();
+  });
+
+  test('consume marks the entry consumed, with the time in seconds', async () => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c1', { grantId: 'g' }, 60);
+    const before = Math.floor(clock.now() / 1000);
+    await codes.consume('c1');
+    const found = await codes.find('c1');
+    expect(found?.consumed).toBeGreaterThanOrEqual(before);
+  });
+
+  test('destroy removes one entry', async () => {
+    const sessions = adapter('Session');
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'a' }, 60);
+    await sessions.destroy('s1');
+    expect(await sessions.find('s1')).toBeUndefined();
+    expect(await sessions.findByUid('u1')).toBeUndefined();
+  });
+
+  test('findByUid finds sessions; findByUserCode finds device codes', async () => {
+    await adapter('Session').upsert('s1', { uid: 'uid-1', accountId: 'a' }, 60);
+    await adapter('DeviceCode').upsert('d1', { userCode: 'ABCD-EFGH', grantId: 'g' }, 60);
+    expect(await adapter('Session').findByUid('uid-1')).toEqual({ uid: 'uid-1', accountId: 'a' });
+    expect(await adapter('DeviceCode').findByUserCode('ABCD-EFGH')).toEqual({ userCode: 'ABCD-EFGH', grantId: 'g' });
+    expect(await adapter('Session').findByUid('nope')).toBeUndefined();
+  });
+
+  test('revokeByGrantId removes every token of the grant and nothing else', async () => {
+    const access = adapter('AccessToken');
+    const refresh = adapter('RefreshToken');
+    await access.upsert('a1', { grantId: 'g1' }, 60);
+    await access.upsert('a2', { grantId: 'g2' }, 60);
+    await refresh.upsert('r1', { grantId: 'g1' }, 60);
+    await access.revokeByGrantId('g1');
+    await refresh.revokeByGrantId('g1');
+    expect(await access.find('a1')).toBeUndefined();
+    expect(await refresh.find('r1')).toBeUndefined();
+    expect(await access.find('a2')).toBeDefined();
+  });
+
+  test('entries without a lifetime never expire', async () => {
+    await adapter('Client').upsert('c', { client_id: 'c', redirect_uris: ['https://x/cb'] }, 0);
+    await adapter('ReplayDetection').upsert('r', { iss: 'x' }, 0);
+    clock.advance(10 * 365 * 86400_000);
+    expect(await adapter('Client').find('c')).toEqual({ client_id: 'c', redirect_uris: ['https://x/cb'] });
+    expect(await adapter('ReplayDetection').find('r')).toEqual({ iss: 'x' });
+  });
+});
+
+describe('expiry sweep', () => {
+  test('deletes expired rows in batches and keeps live ones', async () => {
+    const tokens = adapter('AccessToken');
+    for (let i = 0; i < 25; i++) await tokens.upsert(`old${i}`, { grantId: 'g' }, 60);
+    await tokens.upsert('live', { grantId: 'g' }, 3600);
+    clock.advance(120_000);
+    expect(await sweepExpired(db, clock, 10)).toBe(25);
+    expect(await db('oidc_payloads').count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(await tokens.find('live')).toBeDefined();
+    expect(await sweepExpired(db, clock, 10)).toBe(0);
+  });
+});
