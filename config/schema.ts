@@ -38,6 +38,7 @@ export const settings = {
   keysEncryptionSecret: setting({ env: 'KEYS_ENCRYPTION_SECRET', schema: z.string().refine((s) => s === '' || s.length >= 32, 'must be empty or at least 32 characters'), default: '', doc: 'When set, private signing keys are stored encrypted (AES-256-GCM) with a key derived from it.', secret: true }),
   logLevel: setting({ env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level.' }),
   clientsFile: setting({ env: 'CLIENTS_FILE', schema: z.string(), default: 'config/clients.json', doc: 'JSON file of relying services (empty: none; clients can also be added with `porta clients add`).' }),
+  outboundPrivateNetworks: setting({ env: 'OUTBOUND_PRIVATE_NETWORKS', schema: bool, default: false, doc: 'Let outgoing requests (back-channel logout, client JWKS) reach loopback and private addresses, for services on the campus network.' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: false, doc: 'Honour X-Forwarded-Proto/-For from a TLS-terminating proxy.' }),
   defaultLocale: setting({ env: 'DEFAULT_LOCALE', schema: z.enum(['en', 'it']), default: 'en', doc: 'Language when the browser asks for none we have.' }),
   argon2MemoryKib: setting({ env: 'ARGON2_MEMORY_KIB', schema: int(19456, 4194304), default: 19456, doc: 'argon2id memory cost in KiB (OWASP minimum 19456).' }),

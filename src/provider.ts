@@ -46,6 +46,8 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     // A client that is allowed the refresh_token grant gets refresh tokens; no prompt=consent dance.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
+    // oidc-provider refuses outgoing requests to private addresses (SSRF protection) unless the operator allows them.
+    ...(config.outboundPrivateNetworks ? { fetch: (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => fetch(url, { ...options, dispatcher: undefined } as RequestInit) } : {}),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
@@ -82,7 +84,7 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     async renderError(ctx, out, error) {
       const status = (error as { statusCode?: number }).statusCode ?? 400;
       if (status >= 500) asKoa(ctx).state.log.error({ err: error }, 'provider error');
-      renderErrorPage(asKoa(ctx), status, status >= 500 ? asKoa(ctx).state.t('error.generic') : oidcErrorMessage(asKoa(ctx), { error: out.error, name: (error as Error).name }), status >= 500);
+      renderErrorPage(asKoa(ctx), status, status >= 500 ? asKoa(ctx).state.t('error.generic') : oidcErrorMessage(asKoa(ctx), { error: out.error, name: (error as Error).name }));
     },
   };
 

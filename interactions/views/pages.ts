@@ -61,12 +61,12 @@ export function loggedOutPage(page: PageContext): SafeHtml {
 <p>${t('logout.done_hint')}</p>`);
 }
 
-export function errorPage(page: PageContext, v: { title: string; message: string; showRequestId: boolean }): SafeHtml {
+export function errorPage(page: PageContext, v: { title: string; message: string }): SafeHtml {
   const { t } = page;
   return layout(page, v.title, html`
 <h1>${v.title}</h1>
 <p role="alert">${v.message}</p>
-${v.showRequestId ? html`<p class="request-id">${t('error.request_id', { id: page.requestId })}</p>` : ''}
+<p class="request-id">${t('error.request_id', { id: page.requestId })}</p>
 <p><a href="/">${t('error.back_home')}</a></p>`);
 }
 

@@ -9,11 +9,12 @@ import { AppError } from '../errors.js';
 import type { MessageKey } from '../i18n/index.js';
 import { pageContext } from './context.js';
 
-export function renderErrorPage(ctx: Context, status: number, message: string, showRequestId = status >= 500) {
+/** Every error page carries the request id, so a person can quote it to the helpdesk. */
+export function renderErrorPage(ctx: Context, status: number, message: string) {
   ctx.status = status;
   ctx.type = 'html';
   const { t } = ctx.state;
-  ctx.body = errorPage(pageContext(ctx, '/'), { title: t('error.title'), message, showRequestId }).value;
+  ctx.body = errorPage(pageContext(ctx, '/'), { title: t('error.title'), message }).value;
 }
 
 export function oidcErrorMessage(ctx: Context, err: { error?: string; name?: string }): string {
@@ -37,7 +38,7 @@ export async function errorHandler(ctx: Context, next: Next) {
       renderErrorPage(ctx, e.status!, ctx.state.t(key));
     } else {
       ctx.state.log.error({ err: e }, 'unhandled error');
-      renderErrorPage(ctx, 500, ctx.state.t('error.generic'), true);
+      renderErrorPage(ctx, 500, ctx.state.t('error.generic'));
     }
   }
 }

@@ -9,6 +9,12 @@ class PortaEnvironment extends TestEnvironment {
     for (const name of ['Uint8Array', 'ArrayBuffer', 'TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams']) {
       this.global[name] = globalThis[name];
     }
+    // oidc-provider builds its SSRF-protected fetch agent from undici's global dispatcher; without it
+    // the protection would be off in tests but on in production.
+    void globalThis.Response; // loads undici, which registers the global dispatcher
+    for (const symbol of Object.getOwnPropertySymbols(globalThis)) {
+      if (String(symbol.description).startsWith('undici.globalDispatcher')) this.global[symbol] = globalThis[symbol];
+    }
   }
 }
 module.exports = PortaEnvironment;

@@ -20,7 +20,8 @@ export interface TestPorta extends Running {
   dir: string;
   clock: TestClock;
   createAccount(input?: Partial<NewAccount> & { password?: string }): Promise<Account>;
-  restart(): Promise<TestPorta>;
+  /** Restarts on the same file, optionally with changed settings. */
+  restart(changes?: Partial<Record<SettingName, unknown>>): Promise<TestPorta>;
   stop(): Promise<void>;
 }
 
@@ -60,12 +61,12 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
       });
     },
     /** Same file, same clock, same port and issuer (tokens name their issuer). */
-    async restart() {
+    async restart(changes = {}) {
       await running.close();
       // Let this process's HTTP clients see their pooled keep-alive sockets close (an I/O turn of the
       // event loop), or their next request to the same port would go down a dead socket.
       for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-      return startPorta({ ...overrides, port: new URL(running.url).port, issuer: running.issuer }, { dir, clock });
+      return startPorta({ ...overrides, ...changes, port: new URL(running.url).port, issuer: running.issuer }, { dir, clock });
     },
     async stop() {
       await running.close();
