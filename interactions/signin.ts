@@ -8,9 +8,10 @@ import type Provider from 'oidc-provider';
 import { pageContext } from '../src/http/context.js';
 import type { Services } from '../src/services.js';
 import { field, form } from './forms.js';
+import type { PromptRouters } from './prompts.js';
 import { consentPage, loginPage } from './views/pages.js';
 
-export function signinRoutes(provider: Provider, s: Services): Router {
+export function signinRoutes(provider: Provider, s: Services, prompts: PromptRouters): Router {
   const router = new Router();
 
   async function clientName(clientId: unknown): Promise<string> {
@@ -41,6 +42,7 @@ export function signinRoutes(provider: Provider, s: Services): Router {
       }).value;
       return;
     }
+    if (prompts.has(prompt.name)) return ctx.redirect(`/interaction/${uid}/${prompt.name}`);
     // A prompt Porta does not know: end the request with a proper OAuth error rather than a blank page.
     return provider.interactionFinished(ctx.req, ctx.res, { error: 'interaction_required', error_description: `unsupported prompt ${prompt.name}` }, { mergeWithLastSubmission: false });
   });

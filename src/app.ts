@@ -5,6 +5,7 @@
 import type { ClientMetadata, Configuration } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { devRoutes } from '../interactions/dev.js';
+import { promptRouters } from '../interactions/prompts.js';
 import { publicRoutes } from '../interactions/public.js';
 import { signinRoutes } from '../interactions/signin.js';
 import { requestContext } from './http/context.js';
@@ -18,7 +19,12 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   provider.use(requestContext({ logger: s.logger, defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
   provider.use(errorHandler);
-  for (const router of [publicRoutes(s), signinRoutes(provider, s), ...(s.config.nodeEnv === 'development' ? [devRoutes(issuer)] : [])]) {
+  const prompts = promptRouters(provider, s);
+  const routers = [
+    publicRoutes(s), signinRoutes(provider, s, prompts), ...prompts.values(),
+    ...(s.config.nodeEnv === 'development' ? [devRoutes(issuer)] : []),
+  ];
+  for (const router of routers) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }

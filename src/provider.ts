@@ -5,6 +5,7 @@ import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
 import { PORTA_CLIENT_METADATA } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
+import { buildPolicy } from './policy/index.js';
 import { pageContext } from './http/context.js';
 import type { Services } from './services.js';
 import { adapterFactory } from './storage/oidc-adapter.js';
@@ -47,8 +48,8 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     // oidc-provider refuses outgoing requests to private addresses (SSRF protection) unless the operator allows them.
-    ...(config.outboundPrivateNetworks ? { fetch: (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => fetch(url, { ...options, dispatcher: undefined } as RequestInit) } : {}),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    ...(config.outboundPrivateNetworks ? { fetch: (url: Parameters<typeof fetch>[0], options?: RequestInit) => fetch(url, { ...options, dispatcher: undefined } as RequestInit) } : {}),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: buildPolicy(s) },
     features: {
       devInteractions: { enabled: false },
       introspection: { enabled: true },

@@ -93,6 +93,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
         server.closeIdleConnections();
       });
       await sweeping?.catch(() => undefined);
+      services.mailer.close();
       await db.destroy();
     },
   };

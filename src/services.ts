@@ -2,7 +2,10 @@
 import type { Config } from '../config/schema.js';
 import { PasswordHasher } from './accounts/passwords.js';
 import type { Clock } from './clock.js';
+import { Flows } from './flows/flows.js';
+import { RateLimits } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
+import { Mailer } from './mail/mailer.js';
 import { Accounts } from './storage/accounts.js';
 import { Audit } from './storage/audit.js';
 import type { Db } from './storage/db.js';
@@ -17,6 +20,9 @@ export interface Services {
   audit: Audit;
   hasher: PasswordHasher;
   keys: SigningKeys;
+  flows: Flows;
+  mailer: Mailer;
+  rateLimits: RateLimits;
 }
 
 /** A retired key stays published as long as the longest-lived token it may have signed, plus a minute of clock skew. */
@@ -29,5 +35,8 @@ export function createServices(config: Config, db: Db, clock: Clock, logger: Log
     audit: new Audit(db, clock, logger),
     hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),
     keys: new SigningKeys(db, clock, config.keysEncryptionSecret, keyRetentionMs(config)),
+    flows: new Flows(db, clock),
+    mailer: new Mailer(config, logger),
+    rateLimits: new RateLimits(db),
   };
 }

@@ -89,7 +89,7 @@ describe('signing in to a relying service', () => {
     const tokens = await grants.callback(sso.location!, pending);
     expect(tokens.claims()!.sub).toBe(account.id);
 
-    for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+    for (const params of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
       const again = await browser.go((await grants.authorize(params)).url);
       expect(again.status).toBe(200);
       expect(again.body).toContain('<h1>Sign in</h1>');

@@ -65,7 +65,9 @@ export async function up(knex: Knex): Promise<void> {
     t.string('id', 43).primary();
     t.string('kind', 32).notNullable();
     t.string('state', 32).notNullable();
-    t.string('account_id', 43).nullable().references('id').inTable('accounts').onDelete('CASCADE');
+    // SET NULL, not CASCADE: a flow outlives a deleted pending account as a tombstone, so its link can still
+    // say "expired, register again" rather than "unknown link".
+    t.string('account_id', 43).nullable().references('id').inTable('accounts').onDelete('SET NULL');
     t.string('token_hash', 64).nullable().unique();
     t.text('data').nullable();
     t.bigInteger('created_at').notNullable();
@@ -73,6 +75,13 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('consumed_at').nullable();
     t.index(['account_id', 'kind']);
     t.index(['expires_at']);
+  });
+
+  // rate-limiter-flexible's store (its own column names): per-IP and per-account counters shared by every process.
+  await knex.schema.createTable('rate_limits', (t) => {
+    t.string('key', 255).primary();
+    t.integer('points').notNullable().defaultTo(0);
+    t.bigInteger('expire').nullable();
   });
 
   await knex.schema.createTable('audit_events', (t) => {
@@ -90,7 +99,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['audit_events', 'flows', 'clients', 'signing_keys', 'oidc_payloads', 'accounts']) {
+  for (const table of ['audit_events', 'rate_limits', 'flows', 'clients', 'signing_keys', 'oidc_payloads', 'accounts']) {
     await knex.schema.dropTableIfExists(table);
   }
 }

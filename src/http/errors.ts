@@ -8,6 +8,7 @@ import { errorPage } from '../../interactions/views/pages.js';
 import { AppError } from '../errors.js';
 import type { MessageKey } from '../i18n/index.js';
 import { pageContext } from './context.js';
+import { renderThrottled, Throttled } from './rate-limit.js';
 
 /** Every error page carries the request id, so a person can quote it to the helpdesk. */
 export function renderErrorPage(ctx: Context, status: number, message: string) {
@@ -29,7 +30,9 @@ export async function errorHandler(ctx: Context, next: Next) {
     if (ctx.status === 404 && ctx.body === undefined) renderErrorPage(ctx, 404, ctx.state.t('error.not_found'));
   } catch (err) {
     const e = err as Error & { status?: number; statusCode?: number; expose?: boolean; error?: string };
-    if (e instanceof AppError) {
+    if (e instanceof Throttled) {
+      renderThrottled(ctx, e);
+    } else if (e instanceof AppError) {
       renderErrorPage(ctx, e.status, ctx.state.t(e.code));
     } else if (e instanceof oidcErrors.OIDCProviderError) {
       renderErrorPage(ctx, e.statusCode, oidcErrorMessage(ctx, e));

@@ -1,6 +1,6 @@
 /** Message lookup: every user-facing string goes through here. */
-import { en } from './en.js';
-import { it } from './it.js';
+import { en } from './en/index.js';
+import { it } from './it/index.js';
 
 export type MessageKey = keyof typeof en;
 export type Catalog = Record<MessageKey, string>;

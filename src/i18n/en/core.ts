@@ -1,5 +1,5 @@
 /** English messages: the reference catalog. Keys are stable IDs; every other language has the same keys. */
-export const en = {
+export const core = {
   'app.name': 'Porta',
   'app.tagline': 'University sign-in',
   'lang.label': 'Language',
@@ -55,4 +55,17 @@ export const en = {
   'dev.signed_in': 'Signed in. These are the claims the service received:',
   'dev.logout': 'Sign out',
   'dev.failed': 'The sign-in did not complete: {error}',
+  'mail.footer': 'This message was sent by Porta, the university sign-in. If you did not expect it, you can ignore it.',
+  'error.too_many_requests': 'Too many attempts. Please wait {minutes} minutes and try again.',
+  'flow.invalid': 'This link is not valid. Check that you copied the whole link from the email.',
+  'flow.used': 'This link has already been used.',
+  'flow.expired': 'This link has expired.',
+  'password.too_short': 'The password needs at least 10 characters.',
+  'password.too_long': 'The password can have at most 128 characters.',
+  'password.common': 'This password is too common and easy to guess. Choose another.',
+  'password.contains_username': 'The password must not contain your username.',
+  'password.contains_email': 'The password must not contain your email address.',
+  'password.mismatch': 'The two passwords do not match.',
+  'field.required': 'This field is required.',
+  'field.too_long': 'This is too long.',
 } as const;

@@ -1,6 +1,6 @@
-import type { Catalog } from './index.js';
+import type { core as en } from '../en/core.js';
 
-export const it: Catalog = {
+export const core: Record<keyof typeof en, string> = {
   'app.name': 'Porta',
   'app.tagline': 'Accesso di ateneo',
   'lang.label': 'Lingua',
@@ -56,4 +56,17 @@ export const it: Catalog = {
   'dev.signed_in': 'Accesso effettuato. Questi sono i dati ricevuti dal servizio:',
   'dev.logout': 'Esci',
   'dev.failed': 'L’accesso non è stato completato: {error}',
+  'mail.footer': 'Questo messaggio è stato inviato da Porta, l’accesso di ateneo. Se non lo aspettavi, puoi ignorarlo.',
+  'error.too_many_requests': 'Troppi tentativi. Attendi {minutes} minuti e riprova.',
+  'flow.invalid': 'Questo link non è valido. Controlla di aver copiato tutto il link dall’email.',
+  'flow.used': 'Questo link è già stato usato.',
+  'flow.expired': 'Questo link è scaduto.',
+  'password.too_short': 'La password deve avere almeno 10 caratteri.',
+  'password.too_long': 'La password può avere al massimo 128 caratteri.',
+  'password.common': 'Questa password è troppo comune e facile da indovinare. Scegline un’altra.',
+  'password.contains_username': 'La password non deve contenere il nome utente.',
+  'password.contains_email': 'La password non deve contenere il tuo indirizzo email.',
+  'password.mismatch': 'Le due password non coincidono.',
+  'field.required': 'Campo obbligatorio.',
+  'field.too_long': 'Il testo è troppo lungo.',
 };

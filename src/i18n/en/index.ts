@@ -1,0 +1,4 @@
+/** The English catalog (the reference): one file per area, merged. Keys are stable message IDs. */
+import { core } from './core.js';
+
+export const en = { ...core } as const;
