@@ -16,6 +16,11 @@ ${alertBox(v.error)}
   <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128"${v.error ? trusted(' aria-invalid="true" aria-describedby="form-error"') : ''}>
   <button type="submit" class="primary">${t('login.submit')}</button>
 </form>
+<nav class="links" aria-label="${t('login.help')}">
+  <a href="/register?interaction=${v.uid}">${t('login.create_account')}</a>
+  <a href="/recover/password?interaction=${v.uid}">${t('login.forgot_password')}</a>
+  <a href="/recover/username?interaction=${v.uid}">${t('login.forgot_username')}</a>
+</nav>
 <form method="post" action="/interaction/${v.uid}/abort" class="secondary">
   ${csrfField(page)}
   <button type="submit" class="link">${t('login.cancel')}</button>

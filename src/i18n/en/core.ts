@@ -68,4 +68,9 @@ export const core = {
   'password.mismatch': 'The two passwords do not match.',
   'field.required': 'This field is required.',
   'field.too_long': 'This is too long.',
+  'login.help': 'Help with signing in',
+  'login.create_account': 'Create an account',
+  'login.forgot_password': 'Forgot your password?',
+  'login.forgot_username': 'Forgot your username?',
+  'form.has_errors': 'Please correct the following:',
 } as const;

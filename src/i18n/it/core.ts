@@ -69,4 +69,9 @@ export const core: Record<keyof typeof en, string> = {
   'password.mismatch': 'Le due password non coincidono.',
   'field.required': 'Campo obbligatorio.',
   'field.too_long': 'Il testo è troppo lungo.',
+  'login.help': 'Aiuto per l’accesso',
+  'login.create_account': 'Crea un account',
+  'login.forgot_password': 'Password dimenticata?',
+  'login.forgot_username': 'Nome utente dimenticato?',
+  'form.has_errors': 'Correggi quanto segue:',
 };

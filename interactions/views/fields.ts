@@ -1,0 +1,49 @@
+/**
+ * Form fields with their label, hint and error: the error sits next to the field, is tied to it with
+ * aria-describedby, and the field is marked aria-invalid. Pages list their errors in an alert at the top.
+ */
+import type { Translator } from '../../src/i18n/index.js';
+import { html, type SafeHtml } from './html.js';
+
+export interface FieldSpec {
+  name: string;
+  label: string;
+  type?: 'text' | 'password' | 'email' | 'tel' | 'date' | 'hidden';
+  value?: string;
+  error?: string;
+  hint?: string;
+  autocomplete?: string;
+  maxlength?: number;
+  required?: boolean;
+  inputmode?: 'numeric' | 'email' | 'tel' | 'text';
+}
+
+export function field(f: FieldSpec): SafeHtml {
+  const id = `f-${f.name}`;
+  const described = [f.hint ? `${id}-hint` : '', f.error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return html`<div class="field">
+  <label for="${id}">${f.label}</label>
+  ${f.hint ? html`<p class="hint" id="${id}-hint">${f.hint}</p>` : ''}
+  <input id="${id}" name="${f.name}" type="${f.type ?? 'text'}"${f.type === 'password' ? '' : html` value="${f.value ?? ''}"`}${f.autocomplete ? html` autocomplete="${f.autocomplete}"` : ''}${f.maxlength ? html` maxlength="${f.maxlength}"` : ''}${f.inputmode ? html` inputmode="${f.inputmode}"` : ''}${f.required === false ? '' : html` required`}${described ? html` aria-describedby="${described}"` : ''}${f.error ? html` aria-invalid="true"` : ''}>
+  ${f.error ? html`<p class="field-error" id="${id}-error">${f.error}</p>` : ''}
+</div>`;
+}
+
+export function checkbox(f: { name: string; label: SafeHtml | string; checked?: boolean; error?: string }): SafeHtml {
+  const id = `f-${f.name}`;
+  return html`<div class="field checkbox">
+  <input id="${id}" name="${f.name}" type="checkbox" value="yes"${f.checked ? html` checked` : ''}${f.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
+  <label for="${id}">${f.label}</label>
+  ${f.error ? html`<p class="field-error" id="${id}-error">${f.error}</p>` : ''}
+</div>`;
+}
+
+/** The summary at the top of a form that failed: announced by screen readers, links to each field. */
+export function errorSummary(t: Translator, errors: Record<string, string | undefined>): SafeHtml {
+  const entries = Object.entries(errors).filter((e): e is [string, string] => Boolean(e[1]));
+  if (!entries.length) return html``;
+  return html`<div class="alert" role="alert" id="form-error">
+  <p>${t('form.has_errors')}</p>
+  <ul>${entries.map(([name, message]) => html`<li><a href="#f-${name}">${message}</a></li>`)}</ul>
+</div>`;
+}
