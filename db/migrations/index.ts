@@ -4,10 +4,12 @@
  */
 import type { Knex } from 'knex';
 import * as m001 from './001_foundation.js';
+import * as m002 from './002_payload_account.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
   '001_foundation': m001,
+  '002_payload_account': m002,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

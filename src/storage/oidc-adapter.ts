@@ -38,6 +38,7 @@ export class KnexAdapter implements Adapter {
       grant_id: payload.grantId ?? null,
       user_code: payload.userCode ?? null,
       uid: payload.uid ?? null,
+      account_id: payload.accountId ?? null,
       expires_at: expiresIn ? this.clock.now() + expiresIn * 1000 : null,
       consumed_at: null,
     };
@@ -72,6 +73,16 @@ export class KnexAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     await this.db(TABLE).where({ model: this.model, grant_id: grantId }).delete();
   }
+}
+
+/**
+ * Ends everything an account holds: sessions, grants, codes and tokens (password reset, disabling).
+ * `keepSessionId` spares the session the person is using (a password change signs out the others).
+ */
+export async function revokeAccountData(db: Db, accountId: string, { keepSessionId }: { keepSessionId?: string } = {}): Promise<number> {
+  const q = db(TABLE).where({ account_id: accountId });
+  if (keepSessionId) q.whereNot((w) => w.where({ model: 'Session', id: keepSessionId }));
+  return q.delete();
 }
 
 /** Clients added by `porta clients add` (those from the clients file are given to oidc-provider directly). */
