@@ -40,7 +40,10 @@ export function loadConfig({ env = process.env, overrides = {}, file }: LoadOpti
 
   const out: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(settings) as [SettingName, (typeof settings)[SettingName]][]) {
-    const raw = name in overrides ? overrides[name] : env[s.env] !== undefined && env[s.env] !== '' ? env[s.env] : name in fromFile ? fromFile[name] : s.default;
+    const fromEnv = env[s.env];
+    // An empty variable empties a text setting (CLIENTS_FILE='' means no file); for numbers and switches it means unset.
+    const envCounts = fromEnv !== undefined && (fromEnv !== '' || typeof s.default === 'string');
+    const raw = name in overrides ? overrides[name] : envCounts ? fromEnv : name in fromFile ? fromFile[name] : s.default;
     const result = s.schema.safeParse(raw);
     if (result.success) out[name] = result.data;
     else {

@@ -75,3 +75,9 @@ test('health and readiness endpoints', async () => {
     await porta.stop();
   }
 });
+
+test('an empty variable empties a setting where empty means something, and is ignored elsewhere', () => {
+  const config = loadConfig({ env: { CLIENTS_FILE: '', SMTP_URL: '', PORT: '' }, file: '' });
+  expect(config.clientsFile).toBe('');
+  expect(config.port).toBe(3000);
+});

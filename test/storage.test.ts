@@ -125,3 +125,16 @@ describe('revoking an account', () => {
     expect(await adapter('RefreshToken').find('r2')).toBeDefined();
   });
 });
+
+describe('accounts', () => {
+  test('a taken email and a taken username are told apart', async () => {
+    const { Accounts, DuplicateError } = await import('../src/storage/accounts.js');
+    const accounts = new Accounts(db, clock);
+    const base = { givenName: 'A', familyName: 'B', userType: 'internal', status: 'active' } as const;
+    await accounts.create({ ...base, username: 'anna', email: 'anna@example.org' });
+    await expect(accounts.create({ ...base, username: 'other', email: 'ANNA@example.org' })).rejects.toEqual(new DuplicateError('email'));
+    await expect(accounts.create({ ...base, username: 'Anna', email: 'new@example.org' })).rejects.toEqual(new DuplicateError('username'));
+    await expect(accounts.create({ ...base, username: 'Anna', email: 'new@example.org' })).rejects.toMatchObject({ field: 'username' });
+    await expect(accounts.create({ ...base, username: 'other', email: 'anna@EXAMPLE.org' })).rejects.toMatchObject({ field: 'email' });
+  });
+});

@@ -46,9 +46,14 @@ export class DuplicateError extends Error {
   }
 }
 
+/**
+ * The unique index a failed insert or update hit, or undefined for any other error. Only the
+ * constraint part is read: knex's message also carries the whole SQL, which names every column.
+ */
 function uniqueViolation(err: unknown): string | undefined {
-  const e = err as { code?: string; message?: string; constraint?: string; detail?: string };
-  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === '23505') return `${e.message ?? ''} ${e.constraint ?? ''} ${e.detail ?? ''}`;
+  const e = err as { code?: string; message?: string; constraint?: string };
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return /constraint failed: (.*)$/.exec(e.message ?? '')?.[1] ?? '';
+  if (e.code === '23505') return e.constraint ?? '';
   return undefined;
 }
 
@@ -85,8 +90,8 @@ export class Accounts {
       } catch (err) {
         const violation = uniqueViolation(err);
         if (violation === undefined) throw err;
-        if (violation.includes('username')) throw new DuplicateError('username');
-        if (violation.includes('email')) throw new DuplicateError('email');
+        if (violation.includes('username_key')) throw new DuplicateError('username');
+        if (violation.includes('email_key')) throw new DuplicateError('email');
         // A person-code or id collision: draw again.
         if (attempt >= 5) throw err;
       }
@@ -115,6 +120,35 @@ export class Accounts {
   async list({ limit = 100, offset = 0 } = {}, trx: Db = this.db): Promise<Account[]> {
     const rows = (await trx('accounts').orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset)) as AccountRow[];
     return rows.map(fromRow);
+  }
+
+  /** pending → active, with the email proved. Returns false when the account was not pending. */
+  async activate(id: string, trx: Db = this.db): Promise<boolean> {
+    const now = this.clock.now();
+    const n = await trx('accounts').where({ id, status: 'pending' }).update({ status: 'active', activated_at: now, email_verified: true });
+    return n === 1;
+  }
+
+  /** Changes the address; DuplicateError('email') when another account holds it. */
+  async setEmail(id: string, email: string, { verified }: { verified: boolean }, trx: Db = this.db): Promise<void> {
+    try {
+      await trx('accounts').where({ id }).update({ email: email.normalize('NFKC').trim(), email_key: emailKey(email), email_verified: verified });
+    } catch (err) {
+      if (uniqueViolation(err) !== undefined) throw new DuplicateError('email');
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes pending registrations whose activation window has closed (no open activation or
+   * set-password flow left), freeing their username and address. Returns how many went.
+   */
+  async deleteExpiredPending(createdBefore: number, trx: Db = this.db): Promise<number> {
+    const now = this.clock.now();
+    return trx('accounts').where({ status: 'pending' }).where('created_at', '<', createdBefore)
+      .whereNotExists((q) => q.select(trx.raw('1')).from('flows').whereRaw('flows.account_id = accounts.id')
+        .whereIn('kind', ['activation', 'set_password']).whereNull('consumed_at').where('expires_at', '>', now))
+      .delete();
   }
 
   async recordLogin(id: string, trx: Db = this.db): Promise<void> {

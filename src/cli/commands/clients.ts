@@ -1,0 +1,225 @@
+/** `porta clients add|list|remove`: relying services kept in the database, beside those in the clients file. */
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { ClientMetadata } from 'oidc-provider';
+import { DEVELOPMENT_SECRET_PREFIX } from '../../../config/schema.js';
+import { loadClientsFile } from '../../clients.js';
+import { fromRoot } from '../../paths.js';
+import type { Services } from '../../services.js';
+import { SIGNING_ALGS, type SigningAlg } from '../../storage/signing-keys.js';
+import { parse, required } from '../args.js';
+import { UsageError, type Command, type Context } from '../context.js';
+import { cell, printJson, printTable } from '../output.js';
+
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+const MIN_PRODUCTION_SECRET = 32;
+
+type Source = 'file' | 'database';
+interface ListedClient { metadata: ClientMetadata; source: Source }
+
+function clientsFilePath(ctx: Context): string {
+  const { clientsFile } = ctx.config();
+  // Resolved like the server does, so both read the same file.
+  return clientsFile ? resolve(fromRoot(), clientsFile) : '';
+}
+
+function fileClients(ctx: Context): ClientMetadata[] {
+  return loadClientsFile(clientsFilePath(ctx), ctx.config().nodeEnv === 'production');
+}
+
+async function databaseClients(s: Services): Promise<ClientMetadata[]> {
+  const rows = (await s.db('clients').orderBy('client_id').select('metadata')) as { metadata: string }[];
+  return rows.map((r) => JSON.parse(r.metadata) as ClientMetadata);
+}
+
+function checkRedirectUri(uri: string, option: string): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new UsageError(`--${option} must be an absolute URL (got "${uri}")`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--${option} must be an http or https URL (got "${uri}")`);
+  if (uri.includes('#')) throw new UsageError(`--${option} must not contain a #fragment (got "${uri}")`);
+}
+
+function checkSecret(secret: string, production: boolean): void {
+  if (!production) return;
+  if (secret.startsWith(DEVELOPMENT_SECRET_PREFIX)) throw new UsageError(`production refuses client secrets starting with "${DEVELOPMENT_SECRET_PREFIX}"`);
+  if (secret.length < MIN_PRODUCTION_SECRET) throw new UsageError(`production refuses client secrets shorter than ${MIN_PRODUCTION_SECRET} characters`);
+}
+
+/** A key per algorithm the server signs with: oidc-provider checks client algorithms against its keys. */
+function throwawayKeys(): { keys: JsonWebKey[] } {
+  const generate = (alg: SigningAlg) => (alg === 'ES256'
+    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey.export({ format: 'jwk' });
+  return { keys: SIGNING_ALGS.map((alg) => ({ ...generate(alg), kid: `validation-${alg}`, alg, use: 'sig' })) };
+}
+
+/**
+ * Lets oidc-provider, configured as the server configures it, judge the metadata, so a client it would
+ * reject at sign-in time never lands in the table. Loaded lazily: only this command needs it.
+ */
+async function validateWithProvider(s: Services, metadata: ClientMetadata): Promise<void> {
+  const { createProvider } = await import('../../provider.js');
+  // Throwaway keys: the real ones are not needed to judge metadata (and may be encrypted).
+  const provider = createProvider(s, s.config.issuer ?? 'http://localhost', throwawayKeys(), [metadata]);
+  try {
+    await provider.Client.find(metadata.client_id);
+  } catch (err) {
+    // oidc-provider's metadata errors carry an error_description; anything else is not the input's fault.
+    const description = (err as { error_description?: unknown }).error_description;
+    if (typeof description !== 'string') throw err;
+    throw new UsageError(`invalid client: ${description}`);
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+const duplicate = (id: string, where: string) => new UsageError(`client id "${id}" is already in use (${where})`);
+
+const ADD_OPTIONS = {
+  id: { type: 'string' },
+  secret: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  'first-party': { type: 'boolean' },
+  name: { type: 'string' },
+  public: { type: 'boolean' },
+} as const;
+
+export const clientsAdd: Command = {
+  name: 'clients add',
+  summary: 'Register a relying service in the database',
+  help: `Usage: porta clients add --id ID --secret SECRET --redirect-uri URI [options]
+
+Registers a relying service (an OIDC client) in the database. It can sign people in at once; no restart.
+
+Options:
+  --id ID                          client_id: 1-128 letters, digits, '.', '_' or '-'
+  --secret SECRET                  client secret (required unless --public; in production at least
+                                   ${MIN_PRODUCTION_SECRET} characters and not a "${DEVELOPMENT_SECRET_PREFIX}" example)
+  --redirect-uri URI               where sign-ins return; absolute http(s), no #fragment (repeatable)
+  --post-logout-redirect-uri URI   where sign-outs may return (repeatable)
+  --name NAME                      name shown to people on the sign-in and consent pages
+  --first-party                    one of the university's own services: no consent page
+  --public                         no secret (token_endpoint_auth_method none; PKCE is required)
+  --json                           print the stored client (without its secret) as JSON
+  -h, --help                       show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, ADD_OPTIONS);
+    const id = required(v.id, 'id');
+    if (!CLIENT_ID_PATTERN.test(id)) throw new UsageError(`--id must be 1-128 letters, digits, '.', '_' or '-' (got "${id}")`);
+    const redirectUris = v['redirect-uri'] ?? [];
+    if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (give it once per URI)');
+    redirectUris.forEach((u) => checkRedirectUri(u, 'redirect-uri'));
+    const postLogoutUris = v['post-logout-redirect-uri'] ?? [];
+    postLogoutUris.forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
+    if (v.public && v.secret !== undefined) throw new UsageError('a --public client has no secret; drop --secret');
+    if (!v.public && !v.secret) throw new UsageError('--secret is required (or --public for a client without one)');
+    if (v.secret) checkSecret(v.secret, ctx.config().nodeEnv === 'production');
+
+    const metadata: ClientMetadata = {
+      client_id: id,
+      ...(v.name ? { client_name: v.name } : {}),
+      ...(v.public ? { token_endpoint_auth_method: 'none' } : { client_secret: v.secret }),
+      redirect_uris: redirectUris,
+      ...(postLogoutUris.length ? { post_logout_redirect_uris: postLogoutUris } : {}),
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      first_party: Boolean(v['first-party']),
+    };
+
+    // The server looks in the file first, so a database client with the same id would never be found.
+    if (fileClients(ctx).some((c) => c.client_id === id)) throw duplicate(id, 'in the clients file');
+    const { services: s } = await ctx.open();
+    await validateWithProvider(s, metadata);
+    const now = ctx.clock.now();
+    try {
+      await s.db.transaction(async (trx) => {
+        await trx('clients').insert({ client_id: id, metadata: JSON.stringify(metadata), created_at: now, updated_at: now });
+        await s.audit.record({ action: 'client.added', actor: 'cli', clientId: id }, trx);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicate(id, 'in the database');
+      throw err;
+    }
+
+    if (v.json) printJson(ctx.io.stdout, describeClient({ metadata, source: 'database' }));
+    else ctx.io.stdout.write(`added client ${id} (${v.public ? 'public' : 'confidential'}${metadata.first_party ? ', first party' : ''}); it can sign people in now\n`);
+  },
+};
+
+/** What is shown of a client: never its secret. */
+function describeClient({ metadata: m, source }: ListedClient) {
+  return {
+    client_id: m.client_id,
+    client_name: m.client_name ?? null,
+    source,
+    type: m.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+    first_party: m['first_party'] === true,
+    redirect_uris: m.redirect_uris ?? [],
+    post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
+  };
+}
+
+export const clientsList: Command = {
+  name: 'clients list',
+  summary: 'List relying services from the clients file and the database',
+  help: `Usage: porta clients list [--json]
+
+Lists every relying service: those in the clients file (CLIENTS_FILE) and those added with
+"porta clients add" (database). Secrets are never shown.
+
+Options:
+  --json       print a JSON array
+  -h, --help   show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, {});
+    const fromFile = fileClients(ctx).map((metadata): ListedClient => ({ metadata, source: 'file' }));
+    const { services } = await ctx.open();
+    const fromDb = (await databaseClients(services)).map((metadata): ListedClient => ({ metadata, source: 'database' }));
+    const clients = [...fromFile, ...fromDb].map(describeClient);
+    if (v.json) return printJson(ctx.io.stdout, clients);
+    if (clients.length === 0) return void ctx.io.stdout.write('no clients\n');
+    printTable(ctx.io.stdout, ['ID', 'NAME', 'TYPE', 'FIRST PARTY', 'SOURCE', 'REDIRECT URIS'],
+      clients.map((c) => [c.client_id, cell(c.client_name), c.type, c.first_party ? 'yes' : 'no', c.source, c.redirect_uris.join(' ')]));
+  },
+};
+
+export const clientsRemove: Command = {
+  name: 'clients remove',
+  summary: 'Remove a relying service added with "clients add"',
+  help: `Usage: porta clients remove --id ID [--json]
+
+Removes a relying service from the database; it can no longer sign people in or use its tokens.
+Services in the clients file are removed by editing that file and restarting Porta.
+
+Options:
+  --id ID      the client_id to remove
+  --json       print {"removed": ID} as JSON
+  -h, --help   show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, { id: { type: 'string' } });
+    const id = required(v.id, 'id');
+    if (fileClients(ctx).some((c) => c.client_id === id)) {
+      throw new UsageError(`client "${id}" comes from the clients file ${clientsFilePath(ctx)}; edit that file and restart Porta to remove it`);
+    }
+    const { services: s } = await ctx.open();
+    const removed = await s.db.transaction(async (trx) => {
+      const count = await trx('clients').where({ client_id: id }).delete();
+      if (count) await s.audit.record({ action: 'client.removed', actor: 'cli', clientId: id }, trx);
+      return count;
+    });
+    if (!removed) throw new UsageError(`no client with id "${id}"`);
+    if (v.json) printJson(ctx.io.stdout, { removed: id });
+    else ctx.io.stdout.write(`removed client ${id}\n`);
+  },
+};
