@@ -14,6 +14,23 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z.union([z.array(z.string()), z.string()])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+/** Resource indicator (an absolute URL without fragment) → the API's scopes, its `aud` and, optionally, the only clients it accepts. */
+const resourceServers = z.union([z.string(), z.record(z.string(), z.unknown())])
+  .transform((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    if (!v.trim()) return {};
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.url().refine((u) => !u.includes('#'), 'a resource indicator has no fragment'), z.object({
+    scope: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'scope: space-separated scope names'),
+    audience: z.string().min(1).optional(),
+    clients: z.array(z.string().min(1)).optional(),
+  }).strict()));
 
 interface Setting<T extends z.ZodType = z.ZodType> {
   env: string;
@@ -29,6 +46,7 @@ export const settings = {
   nodeEnv: setting({ env: 'NODE_ENV', schema: z.enum(['development', 'production', 'test']), default: 'development', doc: '`production` enforces real secrets and JSON logs.' }),
   port: setting({ env: 'PORT', schema: int(0, 65535), default: 3000, doc: 'TCP port to listen on (0 picks a free one).' }),
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to listen on.' }),
+  workers: setting({ env: 'PORTA_WORKERS', schema: int(1, 64), default: 1, doc: 'Processes serving requests (node:cluster, sharing the port and the database); 1 runs a single process. More than 1 needs a fixed PORT.' }),
   issuer: setting({ env: 'ISSUER', schema: z.url({ protocol: /^https?$/ }).refine((u) => !u.endsWith('/') && !u.includes('?') && !u.includes('#'), 'must not end with / or carry a query or fragment').optional(), default: undefined, doc: 'Public base URL, the `iss` of every token. Default `http://localhost:$PORT`.' }),
   databaseUrl: setting({ env: 'DATABASE_URL', schema: z.string().min(1), default: 'var/porta.sqlite', doc: 'SQLite file path (or `sqlite:PATH`), or a `postgres://` URL.', secret: true }),
   smtpUrl: setting({ env: 'SMTP_URL', schema: z.string(), default: '', doc: 'SMTP server, e.g. `smtp://user:pass@host:587`. Empty: mails are written as .eml files to MAIL_DIR.', secret: true }),
@@ -38,6 +56,7 @@ export const settings = {
   keysEncryptionSecret: setting({ env: 'KEYS_ENCRYPTION_SECRET', schema: z.string().refine((s) => s === '' || s.length >= 32, 'must be empty or at least 32 characters'), default: '', doc: 'When set, private signing keys are stored encrypted (AES-256-GCM) with a key derived from it.', secret: true }),
   logLevel: setting({ env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level.' }),
   clientsFile: setting({ env: 'CLIENTS_FILE', schema: z.string(), default: 'config/clients.json', doc: 'JSON file of relying services (empty: none; clients can also be added with `porta clients add`).' }),
+  resourceServers: setting({ env: 'RESOURCE_SERVERS', schema: resourceServers, default: '', doc: 'APIs that accept Porta access tokens, as JSON: resource indicator URL → `{"scope": "courses:read courses:write", "audience": "(optional)", "clients": ["(optional) the only client ids allowed"]}`. A token requested with `resource=` one of them is an ES256-signed JWT for that API.' }),
   outboundPrivateNetworks: setting({ env: 'OUTBOUND_PRIVATE_NETWORKS', schema: bool, default: false, doc: 'Let outgoing requests (back-channel logout, client JWKS) reach loopback and private addresses, for services on the campus network.' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: false, doc: 'Honour X-Forwarded-Proto/-For from a TLS-terminating proxy.' }),
   defaultLocale: setting({ env: 'DEFAULT_LOCALE', schema: z.enum(['en', 'it']), default: 'en', doc: 'Language when the browser asks for none we have.' }),
@@ -50,6 +69,22 @@ export const settings = {
   accessTokenTtlSeconds: setting({ env: 'ACCESS_TOKEN_TTL_SECONDS', schema: int(60, 86400), default: 3600, doc: 'Lifetime of an access token.' }),
   idTokenTtlSeconds: setting({ env: 'ID_TOKEN_TTL_SECONDS', schema: int(60, 86400), default: 3600, doc: 'Lifetime of an ID token.' }),
   refreshTokenTtlSeconds: setting({ env: 'REFRESH_TOKEN_TTL_SECONDS', schema: int(60, 31536000), default: 1209600, doc: 'Lifetime of a refresh token (rotated on every use).' }),
+  registrationMode: setting({ env: 'REGISTRATION_MODE', schema: z.enum(['choose-credentials', 'assigned-code']), default: 'choose-credentials', doc: '`choose-credentials`: people pick username and password. `assigned-code`: Porta assigns the person code (the login name) and mails a link to set the password.' }),
+  activationTtlHours: setting({ env: 'ACTIVATION_TTL_HOURS', schema: int(1, 720), default: 24, doc: 'How long an activation (or set-password) link is valid; unactivated registrations are deleted after it.' }),
+  activationResendPerHour: setting({ env: 'ACTIVATION_RESEND_PER_HOUR', schema: int(1, 100), default: 3, doc: 'Activation emails one pending registration may be sent per hour.' }),
+  registrationsPerIpPerHour: setting({ env: 'REGISTRATIONS_PER_IP_PER_HOUR', schema: int(1, 100000), default: 20, doc: 'Registration and resend form posts accepted per client IP per hour.' }),
+  registrationMinimumAge: setting({ env: 'REGISTRATION_MINIMUM_AGE', schema: int(0, 100), default: 16, doc: 'Youngest age (years) that may register.' }),
+  privacyNoticeUrl: setting({ env: 'PRIVACY_NOTICE_URL', schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]), default: '', doc: 'Link to the privacy notice that registration asks people to accept.' }),
+  phoneDefaultRegion: setting({ env: 'PHONE_DEFAULT_REGION', schema: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as IT'), default: 'IT', doc: 'Country assumed for phone numbers typed without an international prefix.' }),
+  passwordResetTtlMinutes: setting({ env: 'PASSWORD_RESET_TTL_MINUTES', schema: int(5, 1440), default: 60, doc: 'How long a forgot-password link is valid (it works once).' }),
+  passwordResetRequiresBirthdate: setting({ env: 'PASSWORD_RESET_REQUIRES_BIRTHDATE', schema: bool, default: false, doc: 'Ask for the date of birth, besides the emailed link, before a new password is set.' }),
+  emailChangeTtlHours: setting({ env: 'EMAIL_CHANGE_TTL_HOURS', schema: int(1, 168), default: 24, doc: 'How long the link confirming a new email address is valid.' }),
+  emailChangeReportTtlDays: setting({ env: 'EMAIL_CHANGE_REPORT_TTL_DAYS', schema: int(1, 90), default: 7, doc: 'How long the old address can use its "it wasn\'t me" link to stop (or undo) an email change.' }),
+  passwordMaxAgeDays: setting({ env: 'PASSWORD_MAX_AGE_DAYS', schema: int(0, 3650), default: 365, doc: 'A password expires this many days after it was set (0: never); sign-in then asks for a new one. Federated accounts are exempt.' }),
+  passwordExpiryWarningDays: setting({ env: 'PASSWORD_EXPIRY_WARNING_DAYS', schema: int(0, 365), default: 14, doc: 'From this many days before expiry, sign-in reminds people to change their password (0: no reminder).' }),
+  selfServicePostsPerIpPerHour: setting({ env: 'SELF_SERVICE_POSTS_PER_IP_PER_HOUR', schema: int(1, 100000), default: 30, doc: 'Recovery and personal-area form posts accepted per client IP per hour, per form.' }),
+  recoveryMailsPerAccountPerHour: setting({ env: 'RECOVERY_MAILS_PER_ACCOUNT_PER_HOUR', schema: int(1, 100), default: 3, doc: 'Forgot-password and forgot-username emails one account may be sent per hour (more requests get the same answer, no mail).' }),
+  timeZone: setting({ env: 'TIME_ZONE', schema: z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone such as Europe/Rome'), default: 'Europe/Rome', doc: 'Time zone of the dates and times shown on pages and in mails.' }),
   sweepIntervalSeconds: setting({ env: 'SWEEP_INTERVAL_SECONDS', schema: int(0, 86400), default: 60, doc: 'How often expired rows are deleted (0 disables the sweep).' }),
   sweepBatchSize: setting({ env: 'SWEEP_BATCH_SIZE', schema: int(1, 100000), default: 500, doc: 'Rows deleted per statement by the sweep, so no request waits long behind it.' }),
 } as const;

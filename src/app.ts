@@ -7,26 +7,36 @@ import type Provider from 'oidc-provider';
 import { devRoutes } from '../interactions/dev.js';
 import { promptRouters } from '../interactions/prompts.js';
 import { publicRoutes } from '../interactions/public.js';
+import { registrationRoutes } from '../interactions/registration.js';
 import { signinRoutes } from '../interactions/signin.js';
 import { requestContext } from './http/context.js';
 import { errorHandler } from './http/errors.js';
 import { securityHeaders } from './http/security.js';
+import { Registration } from './flows/registration.js';
 import { createProvider } from './provider.js';
 import type { Services } from './services.js';
 
-export function createApp(s: Services, issuer: string, jwks: Configuration['jwks'], clients: ClientMetadata[]): Provider {
+export interface App {
+  provider: Provider;
+  registration: Registration;
+}
+
+export function createApp(s: Services, issuer: string, jwks: Configuration['jwks'], clients: ClientMetadata[]): App {
   const provider = createProvider(s, issuer, jwks, clients);
+  const registration = new Registration(s, issuer);
+  // Services with a home page (client_uri), listed after activation for people who came without one.
+  const serviceLinks = clients.filter((c) => typeof c.client_uri === 'string').map((c) => ({ name: String(c.client_name ?? c.client_id), url: String(c.client_uri) }));
   provider.use(requestContext({ logger: s.logger, defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
   provider.use(errorHandler);
   const prompts = promptRouters(provider, s);
   const routers = [
-    publicRoutes(s), signinRoutes(provider, s, prompts), ...prompts.values(),
+    publicRoutes(s), signinRoutes(provider, s, prompts), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
     ...(s.config.nodeEnv === 'development' ? [devRoutes(issuer)] : []),
   ];
   for (const router of routers) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }
-  return provider;
+  return { provider, registration };
 }

@@ -1,6 +1,6 @@
 /** Config → oidc-provider: claims, lifetimes, features, cookies, consent rules and Porta's pages. */
 import type { Context } from 'koa';
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
 import { PORTA_CLIENT_METADATA } from './clients.js';
@@ -55,6 +55,16 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
       introspection: { enabled: true },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
+      // APIs (RESOURCE_SERVERS): a token asked for with resource=<indicator> is an ES256 JWT the API verifies
+      // against /jwks; without resource= the access token stays opaque, for userinfo.
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo(_ctx, indicator, client) {
+          const api = Object.hasOwn(config.resourceServers, indicator) ? config.resourceServers[indicator] : undefined;
+          if (!api || (api.clients && !api.clients.includes(client.clientId))) throw new errors.InvalidTarget();
+          return { scope: api.scope, audience: api.audience ?? indicator, accessTokenTTL: config.accessTokenTtlSeconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+        },
+      },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

@@ -57,7 +57,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
   });
   const { port } = server.address() as AddressInfo;
   const issuer = config.issuer ?? `http://localhost:${port}`;
-  const provider = createApp(services, issuer, await services.keys.jwks(), clients);
+  const { provider, registration } = createApp(services, issuer, await services.keys.jwks(), clients);
   server.on('request', provider.callback());
 
   let sweeping: Promise<number> | undefined;
@@ -66,6 +66,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
       try {
         const rows = await sweepExpired(db, clock, config.sweepBatchSize);
         await services.keys.prune();
+        await registration.sweep();
         if (rows) logger.debug({ rows }, 'expired rows swept');
         return rows;
       } finally {

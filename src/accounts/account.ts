@@ -32,12 +32,12 @@ export const emailKey = (email: string) => email.normalize('NFKC').trim().toLowe
 
 export const USERNAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}._-]{2,63}$/u;
 
-export type UsernameProblem = 'username_invalid' | 'username_looks_like_person_code';
+export type UsernameProblem = 'username.invalid' | 'username.looks_like_person_code';
 export function checkUsername(username: string): UsernameProblem | undefined {
   const u = username.normalize('NFKC').trim();
-  if (!USERNAME_PATTERN.test(u)) return 'username_invalid';
+  if (!USERNAME_PATTERN.test(u)) return 'username.invalid';
   // Eight digits would collide with the person-code login.
-  if (/^\d+$/.test(u)) return 'username_looks_like_person_code';
+  if (/^\d+$/.test(u)) return 'username.looks_like_person_code';
   return undefined;
 }
 

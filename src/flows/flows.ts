@@ -35,6 +35,7 @@ export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export function assertUsable(flow: Flow<unknown> | undefined, now: number): asserts flow is Flow<unknown> {
   if (!flow) throw new AppError('flow.invalid', 404);
+  if (flow.state === 'superseded') throw new AppError('flow.superseded', 410);
   if (flow.consumedAt !== null) throw new AppError('flow.used', 410);
   if (flow.expiresAt <= now) throw new AppError('flow.expired', 410);
 }
@@ -87,6 +88,12 @@ export class Flows {
   /** Open flows of this kind for the account stop working (a new link replaces the old). */
   async supersede(accountId: string, kind: FlowKind, trx: Db = this.db): Promise<void> {
     await trx('flows').where({ account_id: accountId, kind }).whereNull('consumed_at').update({ consumed_at: this.clock.now(), state: 'superseded' });
+  }
+
+  /** Deletes flows that ended (expired or used) more than `keepMs` ago; recent ones stay to answer their links. */
+  async sweep(keepMs: number, trx: Db = this.db): Promise<number> {
+    const cutoff = this.clock.now() - keepMs;
+    return trx('flows').where('expires_at', '<', cutoff).orWhere('consumed_at', '<', cutoff).delete();
   }
 
   /** How many flows of this kind were started for the account since `sinceMs` (for per-account limits). */

@@ -16,8 +16,8 @@ const LIST_LIMIT_MAX = 10000;
 
 function checkedUsername(username: string): string {
   const problem = checkUsername(username);
-  if (problem === 'username_invalid') throw new UsageError("--username must be 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
-  if (problem === 'username_looks_like_person_code') throw new UsageError('--username must not be only digits (it would look like a person code)');
+  if (problem === 'username.invalid') throw new UsageError("--username must be 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  if (problem === 'username.looks_like_person_code') throw new UsageError('--username must not be only digits (it would look like a person code)');
   return username.normalize('NFKC').trim();
 }
 

@@ -58,6 +58,7 @@ export const core = {
   'mail.footer': 'This message was sent by Porta, the university sign-in. If you did not expect it, you can ignore it.',
   'error.too_many_requests': 'Too many attempts. Please wait {minutes} minutes and try again.',
   'flow.invalid': 'This link is not valid. Check that you copied the whole link from the email.',
+  'flow.superseded': 'This link was replaced by a newer one. Use the link in the most recent email.',
   'flow.used': 'This link has already been used.',
   'flow.expired': 'This link has expired.',
   'password.too_short': 'The password needs at least 10 characters.',

@@ -1,5 +1,6 @@
 /** The Italian catalog: the same areas and keys as the English one (the types enforce it). */
 import type { en } from '../en/index.js';
 import { core } from './core.js';
+import { registration } from './registration.js';
 
-export const it: Record<keyof typeof en, string> = { ...core };
+export const it: Record<keyof typeof en, string> = { ...core, ...registration };

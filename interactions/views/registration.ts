@@ -1,0 +1,127 @@
+/** Pages of registration and activation. */
+import { html, type SafeHtml } from './html.js';
+import { checkbox, errorSummary, field } from './fields.js';
+import { csrfField, layout, type PageContext } from './layout.js';
+
+export type Mode = 'choose-credentials' | 'assigned-code';
+export type Errors = Record<string, string | undefined>;
+export interface ServiceLink { name: string; url: string }
+
+const interactionField = (uid?: string) => (uid ? html`<input type="hidden" name="interaction" value="${uid}">` : '');
+
+export function registerPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; privacyUrl: string; interactionUid?: string }): SafeHtml {
+  const { t } = page;
+  const { values: val, errors: err } = v;
+  return layout(page, t('register.title'), html`
+<h1>${t('register.title')}</h1>
+<p class="notice">${t('register.persons_only')}</p>
+${errorSummary(t, err)}
+<form method="post" action="/register" novalidate>
+  ${csrfField(page)}${interactionField(v.interactionUid)}
+  <fieldset>
+    <legend>${t('register.section.person')}</legend>
+    ${field({ name: 'given_name', label: t('register.given_name'), value: val.given_name, error: err.given_name, autocomplete: 'given-name', maxlength: 100 })}
+    ${field({ name: 'family_name', label: t('register.family_name'), value: val.family_name, error: err.family_name, autocomplete: 'family-name', maxlength: 100 })}
+    ${field({ name: 'birthdate', label: t('register.birthdate'), type: 'date', value: val.birthdate, error: err.birthdate, hint: t('register.birthdate_hint'), autocomplete: 'bday', maxlength: 10 })}
+  </fieldset>
+  <fieldset>
+    <legend>${t('register.section.contact')}</legend>
+    ${field({ name: 'email', label: t('register.email'), type: 'email', value: val.email, error: err.email, hint: t('register.email_hint'), autocomplete: 'email', maxlength: 254, inputmode: 'email' })}
+    ${field({ name: 'phone', label: t('register.phone'), type: 'tel', value: val.phone, error: err.phone, hint: t('register.phone_hint'), autocomplete: 'tel', maxlength: 32 })}
+  </fieldset>
+  <fieldset>
+    <legend>${t('register.section.credentials')}</legend>
+    ${v.mode === 'choose-credentials' ? html`
+    ${field({ name: 'username', label: t('register.username'), value: val.username, error: err.username, hint: t('register.username_hint'), autocomplete: 'username', maxlength: 64 })}
+    ${field({ name: 'password', label: t('register.password'), type: 'password', error: err.password, hint: t('register.password_hint'), autocomplete: 'new-password', maxlength: 128 })}
+    ${field({ name: 'password_confirm', label: t('register.password_confirm'), type: 'password', error: err.password_confirm, autocomplete: 'new-password', maxlength: 128 })}`
+    : html`<p>${t('register.assigned_code_note')}</p>`}
+  </fieldset>
+  <div class="honeypot" aria-hidden="true">
+    <label for="f-website">${t('register.honeypot')}</label>
+    <input id="f-website" name="website" type="text" tabindex="-1" autocomplete="off">
+  </div>
+  ${checkbox({ name: 'privacy', label: t('register.privacy'), checked: val.privacy === 'yes', error: err.privacy })}
+  ${v.privacyUrl ? html`<p><a href="${v.privacyUrl}" target="_blank" rel="noopener">${t('register.privacy_link')}</a></p>` : ''}
+  <button type="submit" class="primary">${t('register.submit')}</button>
+</form>
+<p>${t('register.have_account')}</p>`);
+}
+
+export function registeredPage(page: PageContext, v: { mode: Mode; email: string; hours: number; personCode: string; interactionUid?: string }): SafeHtml {
+  const { t } = page;
+  const help = `/register/help${v.interactionUid ? `?interaction=${v.interactionUid}` : ''}`;
+  return layout(page, t('register.sent.title'), html`
+<h1>${t('register.sent.title')}</h1>
+<p role="status">${v.mode === 'assigned-code' ? t('register.sent.body_code', { email: v.email, hours: v.hours }) : t('register.sent.body', { email: v.email, hours: v.hours })}</p>
+${v.mode === 'assigned-code' ? html`<p>${t('register.sent.person_code')}</p><p class="code">${v.personCode}</p>` : ''}
+<p><a href="${help}">${t('register.sent.help')}</a></p>`);
+}
+
+export function confirmActivationPage(page: PageContext, v: { token: string }): SafeHtml {
+  const { t } = page;
+  return layout(page, t('activate.title'), html`
+<h1>${t('activate.title')}</h1>
+<p>${t('activate.confirm_body')}</p>
+<form method="post" action="/activate">
+  ${csrfField(page)}<input type="hidden" name="token" value="${v.token}">
+  <button type="submit" class="primary">${t('activate.confirm')}</button>
+</form>`);
+}
+
+export function setPasswordPage(page: PageContext, v: { token: string; personCode: string; errors: Errors }): SafeHtml {
+  const { t } = page;
+  return layout(page, t('activate.set_password_title'), html`
+<h1>${t('activate.set_password_title')}</h1>
+<p>${t('activate.set_password_body', { code: v.personCode })}</p>
+${errorSummary(t, v.errors)}
+<form method="post" action="/activate" novalidate>
+  ${csrfField(page)}<input type="hidden" name="token" value="${v.token}">
+  <input type="hidden" name="username" value="${v.personCode}" autocomplete="username">
+  ${field({ name: 'password', label: t('register.password'), type: 'password', error: v.errors.password, hint: t('register.password_hint'), autocomplete: 'new-password', maxlength: 128 })}
+  ${field({ name: 'password_confirm', label: t('register.password_confirm'), type: 'password', error: v.errors.password_confirm, autocomplete: 'new-password', maxlength: 128 })}
+  <button type="submit" class="primary">${t('activate.set_password')}</button>
+</form>`);
+}
+
+export function activatedPage(page: PageContext, v: { personCode: string; continueTo?: { url: string; client: string }; services: ServiceLink[] }): SafeHtml {
+  const { t } = page;
+  return layout(page, t('activate.done.title'), html`
+<h1>${t('activate.done.title')}</h1>
+<p>${t('activate.done.person_code')}</p>
+<p class="code">${v.personCode}</p>
+<p>${t('activate.done.person_code_hint')}</p>
+${v.continueTo ? html`<p><a class="button" href="${v.continueTo.url}">${t('activate.done.continue', { client: v.continueTo.client })}</a></p>` : ''}
+${v.services.length ? html`<h2>${t('activate.done.services')}</h2><ul>${v.services.map((sv) => html`<li><a href="${sv.url}">${sv.name}</a></li>`)}</ul>` : ''}`);
+}
+
+export function linkProblemPage(page: PageContext, v: { problem: 'expired' | 'used' | 'invalid' | 'superseded'; hours: number }): SafeHtml {
+  const { t } = page;
+  const title = t(v.problem === 'superseded' ? 'activate.invalid.title' : `activate.${v.problem}.title`);
+  const body = { expired: t('activate.expired.body', { hours: v.hours }), used: t('activate.used.body'), invalid: t('flow.invalid'), superseded: t('flow.superseded') }[v.problem];
+  return layout(page, title, html`
+<h1>${title}</h1>
+<p role="alert">${body}</p>
+${v.problem === 'expired' || v.problem === 'invalid' ? html`<p><a href="/register">${t('activate.register_again')}</a></p>` : ''}`);
+}
+
+export function helpPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; outcome?: string; interactionUid?: string }): SafeHtml {
+  const { t } = page;
+  const { values: val, errors: err } = v;
+  return layout(page, t('help.title'), html`
+<h1>${t('help.title')}</h1>
+${v.outcome ? html`<p class="notice" role="status">${v.outcome}</p>` : ''}
+<p>${v.mode === 'assigned-code' ? t('help.intro_code') : t('help.intro')}</p>
+${errorSummary(t, err)}
+<form method="post" action="/register/help" novalidate>
+  ${csrfField(page)}${interactionField(v.interactionUid)}
+  ${v.mode === 'assigned-code' ? html`
+  ${field({ name: 'person_code', label: t('help.person_code'), value: val.person_code, error: err.person_code, maxlength: 8, inputmode: 'numeric', autocomplete: 'username' })}
+  ${field({ name: 'birthdate', label: t('register.birthdate'), type: 'date', value: val.birthdate, error: err.birthdate, hint: t('register.birthdate_hint'), autocomplete: 'bday', maxlength: 10 })}`
+  : html`
+  ${field({ name: 'username', label: t('help.username'), value: val.username, error: err.username, autocomplete: 'username', maxlength: 64 })}
+  ${field({ name: 'password', label: t('help.password'), type: 'password', error: err.password, autocomplete: 'current-password', maxlength: 128 })}`}
+  ${field({ name: 'new_email', label: t('help.new_email'), type: 'email', value: val.new_email, error: err.new_email, hint: t('help.new_email_hint'), autocomplete: 'email', maxlength: 254, required: false, inputmode: 'email' })}
+  <button type="submit" class="primary">${t('help.submit')}</button>
+</form>`);
+}
