@@ -5,13 +5,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { Authenticator } from '../src/accounts/authenticate.js';
 import { pageContext } from '../src/http/context.js';
+import { formatDateTime } from '../src/i18n/format.js';
 import type { Services } from '../src/services.js';
 import { field, form } from './forms.js';
 import type { PromptRouters } from './prompts.js';
 import { consentPage, loginPage } from './views/pages.js';
 
-export function signinRoutes(provider: Provider, s: Services, prompts: PromptRouters): Router {
+export function signinRoutes(provider: Provider, s: Services, prompts: PromptRouters, auth: Authenticator): Router {
   const router = new Router();
 
   async function clientName(clientId: unknown): Promise<string> {
@@ -58,16 +60,18 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
       return renderLogin(ctx, details.uid, name, login, ctx.state.t(password === undefined ? 'login.invalid' : 'login.missing'));
     }
 
-    const account = await s.accounts.findByLogin(login);
-    // Unknown users cost one hash too, so the answer and its timing do not tell who has an account.
-    const { ok, rehash } = await s.hasher.verify(account?.passwordHash, password);
+    const result = await auth.check(login, password, ctx.ip);
     const clientId = String(details.params.client_id);
-    if (!account || !ok || account.status !== 'active') {
-      await s.audit.record({ action: 'login.failed', actor: account ? `account:${account.id}` : 'anonymous', accountId: account?.id, clientId, ip: ctx.ip });
-      return renderLogin(ctx, details.uid, name, login, ctx.state.t('login.invalid'));
+    const account = result.account;
+    if (result.kind !== 'ok' || account?.status !== 'active') {
+      await s.audit.record({ action: 'login.failed', actor: account ? `account:${account.id}` : 'anonymous', accountId: account?.id, clientId, ip: ctx.ip, details: { reason: result.kind } });
+      // The lock is told only to whoever proved the password; everyone else sees a wrong password.
+      const message = result.kind === 'locked'
+        ? ctx.state.t('login.locked', { time: formatDateTime(ctx.state.locale, result.until, s.config.timeZone) })
+        : ctx.state.t('login.invalid');
+      return renderLogin(ctx, details.uid, name, login, message);
     }
 
-    if (rehash) await s.accounts.setPasswordHash(account.id, await s.hasher.hash(password), { changed: false });
     await s.accounts.recordLogin(account.id);
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip });
     await provider.interactionFinished(ctx.req, ctx.res, {

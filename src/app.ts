@@ -11,7 +11,9 @@ import { registrationRoutes } from '../interactions/registration.js';
 import { signinRoutes } from '../interactions/signin.js';
 import { requestContext } from './http/context.js';
 import { errorHandler } from './http/errors.js';
+import { tokenEndpointLimit } from './http/rate-limit.js';
 import { securityHeaders } from './http/security.js';
+import { Authenticator } from './accounts/authenticate.js';
 import { Registration } from './flows/registration.js';
 import { createProvider } from './provider.js';
 import type { Services } from './services.js';
@@ -24,14 +26,16 @@ export interface App {
 export function createApp(s: Services, issuer: string, jwks: Configuration['jwks'], clients: ClientMetadata[]): App {
   const provider = createProvider(s, issuer, jwks, clients);
   const registration = new Registration(s, issuer);
+  const auth = new Authenticator(s, issuer);
   // Services with a home page (client_uri), listed after activation for people who came without one.
   const serviceLinks = clients.filter((c) => typeof c.client_uri === 'string').map((c) => ({ name: String(c.client_name ?? c.client_id), url: String(c.client_uri) }));
   provider.use(requestContext({ logger: s.logger, defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
   provider.use(errorHandler);
+  provider.use(tokenEndpointLimit(s.config.tokenRequestsPerIpPerMinute));
   const prompts = promptRouters(provider, s);
   const routers = [
-    publicRoutes(s), signinRoutes(provider, s, prompts), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
+    publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
     ...(s.config.nodeEnv === 'development' ? [devRoutes(issuer)] : []),
   ];
   for (const router of routers) {

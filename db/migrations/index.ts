@@ -5,11 +5,15 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_foundation.js';
 import * as m002 from './002_payload_account.js';
+import * as m004 from './004_access.js';
+import * as m005 from './005_lockout.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_payload_account': m002,
+  '004_access': m004,
+  '005_lockout': m005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -23,6 +23,10 @@ export interface Account {
   lastLoginAt: number | null;
   passwordChangedAt: number | null;
   disabledAt: number | null;
+  /** Wrong passwords in a row, and the lock they led to (see src/accounts/lockout.ts). */
+  failedLogins: number;
+  lastFailedAt: number | null;
+  lockedUntil: number | null;
 }
 
 /** Unicode-normalised, trimmed and case-folded: how usernames are compared. */

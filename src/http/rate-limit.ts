@@ -3,7 +3,7 @@
  * across processes and restarts. A throttled request gets 429, Retry-After and a localized page.
  */
 import type { Context, Next } from 'koa';
-import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Db } from '../storage/db.js';
 import { renderErrorPage } from './errors.js';
 
@@ -44,4 +44,27 @@ export function throttle(limiter: RateLimiterAbstract, key: (ctx: Context) => st
 export function renderThrottled(ctx: Context, err: Throttled) {
   ctx.set('Retry-After', String(err.retryAfterSeconds));
   renderErrorPage(ctx, 429, ctx.state.t('error.too_many_requests', { minutes: Math.ceil(err.retryAfterSeconds / 60) }));
+}
+
+/**
+ * Per-IP limit on the token endpoint. Counted in memory: it costs no database write on the hottest
+ * path, and clients authenticate there anyway. Answers as OAuth does, in JSON.
+ */
+export function tokenEndpointLimit(perMinute: number) {
+  const limiter = perMinute ? new RateLimiterMemory({ keyPrefix: 'token-ip', points: perMinute, duration: 60 }) : undefined;
+  return async (ctx: Context, next: Next) => {
+    if (limiter && ctx.method === 'POST' && ctx.path === '/token') {
+      try {
+        await limiter.consume(ctx.ip);
+      } catch (err) {
+        if (!(err instanceof RateLimiterRes)) throw err;
+        ctx.status = 429;
+        ctx.set('Retry-After', String(Math.max(1, Math.ceil(err.msBeforeNext / 1000))));
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests from this address; retry later' };
+        return;
+      }
+    }
+    await next();
+  };
 }

@@ -11,6 +11,7 @@ interface AccountRow {
   email_verified: number | boolean; phone: string | null; user_type: string; status: string; locale: string | null;
   created_at: number | string; activated_at: number | string | null; last_login_at: number | string | null;
   password_changed_at: number | string | null; disabled_at: number | string | null;
+  failed_logins: number | string; last_failed_at: number | string | null; locked_until: number | string | null;
 }
 
 const ms = (v: number | string | null) => (v === null ? null : Number(v));
@@ -23,6 +24,7 @@ function fromRow(r: AccountRow): Account {
     status: r.status as AccountStatus, locale: r.locale, createdAt: Number(r.created_at),
     activatedAt: ms(r.activated_at), lastLoginAt: ms(r.last_login_at),
     passwordChangedAt: ms(r.password_changed_at), disabledAt: ms(r.disabled_at),
+    failedLogins: Number(r.failed_logins ?? 0), lastFailedAt: ms(r.last_failed_at ?? null), lockedUntil: ms(r.locked_until ?? null),
   };
 }
 

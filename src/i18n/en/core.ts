@@ -74,4 +74,9 @@ export const core = {
   'login.forgot_password': 'Forgot your password?',
   'login.forgot_username': 'Forgot your username?',
   'form.has_errors': 'Please correct the following:',
+  'login.locked': 'Your account is temporarily locked after too many wrong passwords. Try again after {time}, or reset your password.',
+  'mail.lockout.subject': 'Your account was locked after wrong passwords',
+  'mail.lockout.intro': 'Someone entered a wrong password for your account {failures} times in a row, so we locked it until {until}.',
+  'mail.lockout.not_you': 'If it was not you, someone may be trying to guess your password: choose a new, long one.',
+  'mail.lockout.action': 'Reset my password',
 } as const;

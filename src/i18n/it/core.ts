@@ -75,4 +75,9 @@ export const core: Record<keyof typeof en, string> = {
   'login.forgot_password': 'Password dimenticata?',
   'login.forgot_username': 'Nome utente dimenticato?',
   'form.has_errors': 'Correggi quanto segue:',
+  'login.locked': 'Il tuo account è temporaneamente bloccato dopo troppe password errate. Riprova dopo le {time} oppure reimposta la password.',
+  'mail.lockout.subject': 'Il tuo account è stato bloccato dopo password errate',
+  'mail.lockout.intro': 'Qualcuno ha inserito una password errata per il tuo account {failures} volte di seguito, quindi lo abbiamo bloccato fino a {until}.',
+  'mail.lockout.not_you': 'Se non eri tu, qualcuno potrebbe cercare di indovinare la tua password: scegline una nuova e lunga.',
+  'mail.lockout.action': 'Reimposta la password',
 };

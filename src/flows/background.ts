@@ -1,0 +1,15 @@
+/**
+ * Work that must not change what a person sees or how long the answer takes: recovery mails go out
+ * after the response is decided, so "an account matched" and "nothing matched" look and time the same.
+ * Failures are logged (never thrown at the person, who was already told "if it matched, we sent it").
+ */
+import type { Mail } from '../mail/mailer.js';
+import type { Services } from '../services.js';
+
+export function inBackground(s: Pick<Services, 'logger'>, what: string, task: () => Promise<unknown>): void {
+  void task().catch((err: unknown) => s.logger.error({ err, what }, 'background task failed'));
+}
+
+export function sendInBackground(s: Pick<Services, 'logger' | 'mailer'>, mail: Mail, what: string): void {
+  inBackground(s, `mail: ${what}`, () => s.mailer.send(mail));
+}
