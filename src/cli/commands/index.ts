@@ -1,11 +1,12 @@
 /** Every command, in the order `porta --help` lists them. */
 import type { Command } from '../context.js';
+import { backupCommand } from './backup.js';
 import { clientsAdd, clientsList, clientsRemove } from './clients.js';
 import { keysList, keysRotate } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { usersAdd, usersList } from './users.js';
 
-export const COMMANDS: readonly Command[] = [clientsAdd, clientsList, clientsRemove, usersAdd, usersList, keysList, keysRotate, migrateCommand];
+export const COMMANDS: readonly Command[] = [clientsAdd, clientsList, clientsRemove, usersAdd, usersList, keysList, keysRotate, migrateCommand, backupCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'help [COMMAND]'.length);
