@@ -39,11 +39,11 @@ export function checkbox(f: { name: string; label: SafeHtml | string; checked?: 
 }
 
 /** The summary at the top of a form that failed: announced by screen readers, links to each field. */
-export function errorSummary(t: Translator, errors: Record<string, string | undefined>): SafeHtml {
+export function errorSummary(t: Translator, errors: Record<string, string | undefined>, labels: Record<string, string> = {}): SafeHtml {
   const entries = Object.entries(errors).filter((e): e is [string, string] => Boolean(e[1]));
   if (!entries.length) return html``;
   return html`<div class="alert" role="alert" id="form-error">
   <p>${t('form.has_errors')}</p>
-  <ul>${entries.map(([name, message]) => html`<li><a href="#f-${name}">${message}</a></li>`)}</ul>
+  <ul>${entries.map(([name, message]) => html`<li><a href="#f-${name}">${labels[name] ? `${labels[name]}: ${message}` : message}</a></li>`)}</ul>
 </div>`;
 }

@@ -12,10 +12,14 @@ const interactionField = (uid?: string) => (uid ? html`<input type="hidden" name
 export function registerPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; privacyUrl: string; interactionUid?: string }): SafeHtml {
   const { t } = page;
   const { values: val, errors: err } = v;
+  const labels = {
+    given_name: t('register.given_name'), family_name: t('register.family_name'), birthdate: t('register.birthdate'), email: t('register.email'),
+    phone: t('register.phone'), username: t('register.username'), password: t('register.password'), password_confirm: t('register.password_confirm'), privacy: t('register.privacy'),
+  };
   return layout(page, t('register.title'), html`
 <h1>${t('register.title')}</h1>
 <p class="notice">${t('register.persons_only')}</p>
-${errorSummary(t, err)}
+${errorSummary(t, err, labels)}
 <form method="post" action="/register" novalidate>
   ${csrfField(page)}${interactionField(v.interactionUid)}
   <fieldset>
@@ -74,7 +78,7 @@ export function setPasswordPage(page: PageContext, v: { token: string; personCod
   return layout(page, t('activate.set_password_title'), html`
 <h1>${t('activate.set_password_title')}</h1>
 <p>${t('activate.set_password_body', { code: v.personCode })}</p>
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, { password: t('register.password'), password_confirm: t('register.password_confirm') })}
 <form method="post" action="/activate" novalidate>
   ${csrfField(page)}<input type="hidden" name="token" value="${v.token}">
   <input type="hidden" name="username" value="${v.personCode}" autocomplete="username">
@@ -112,7 +116,7 @@ export function helpPage(page: PageContext, v: { mode: Mode; values: Record<stri
 <h1>${t('help.title')}</h1>
 ${v.outcome ? html`<p class="notice" role="status">${v.outcome}</p>` : ''}
 <p>${v.mode === 'assigned-code' ? t('help.intro_code') : t('help.intro')}</p>
-${errorSummary(t, err)}
+${errorSummary(t, err, { username: t('help.username'), password: t('help.password'), person_code: t('help.person_code'), birthdate: t('register.birthdate'), new_email: t('help.new_email') })}
 <form method="post" action="/register/help" novalidate>
   ${csrfField(page)}${interactionField(v.interactionUid)}
   ${v.mode === 'assigned-code' ? html`
