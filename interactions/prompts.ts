@@ -5,10 +5,19 @@
  */
 import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
+import { ACCESS_CODE_PROMPT } from '../src/policy/access-code.js';
+import { NOT_ALLOWED_PROMPT } from '../src/policy/client-access.js';
+import { PASSWORD_EXPIRY_PROMPT } from '../src/policy/password-expiry.js';
 import type { Services } from '../src/services.js';
+import { accessCodeRoutes, notAllowedRoutes } from './access.js';
+import { passwordExpiryRoutes } from './password-expiry.js';
 
 export type PromptRouters = Map<string, Router>;
 
-export function promptRouters(_provider: Provider, _s: Services): PromptRouters {
-  return new Map<string, Router>([]);
+export function promptRouters(provider: Provider, s: Services): PromptRouters {
+  return new Map<string, Router>([
+    [PASSWORD_EXPIRY_PROMPT, passwordExpiryRoutes(provider, s)],
+    [NOT_ALLOWED_PROMPT, notAllowedRoutes(provider, s)],
+    [ACCESS_CODE_PROMPT, accessCodeRoutes(provider, s)],
+  ]);
 }

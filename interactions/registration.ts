@@ -9,7 +9,7 @@ import { checkUsername } from '../src/accounts/account.js';
 import { passwordProblems } from '../src/accounts/password-policy.js';
 import { checkBirthdate, checkEmail, checkName, checkPhone, type Checked } from '../src/accounts/validation.js';
 import { AppError } from '../src/errors.js';
-import { FieldErrors, Registration, type RegistrationInput } from '../src/flows/registration.js';
+import { FieldErrors, type Registration, type RegistrationInput } from '../src/flows/registration.js';
 import { pageContext } from '../src/http/context.js';
 import { spend } from '../src/http/rate-limit.js';
 import type { MessageKey } from '../src/i18n/index.js';

@@ -9,6 +9,7 @@ import type { Authenticator } from '../src/accounts/authenticate.js';
 import { pageContext } from '../src/http/context.js';
 import { formatDateTime } from '../src/i18n/format.js';
 import type { Services } from '../src/services.js';
+import { inactiveAccountMessage } from './access.js';
 import { field, form } from './forms.js';
 import type { PromptRouters } from './prompts.js';
 import { consentPage, loginPage } from './views/pages.js';
@@ -64,11 +65,12 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     const clientId = String(details.params.client_id);
     const account = result.account;
     if (result.kind !== 'ok' || account?.status !== 'active') {
-      await s.audit.record({ action: 'login.failed', actor: account ? `account:${account.id}` : 'anonymous', accountId: account?.id, clientId, ip: ctx.ip, details: { reason: result.kind } });
-      // The lock is told only to whoever proved the password; everyone else sees a wrong password.
+      await s.audit.record({ action: 'login.failed', actor: account ? `account:${account.id}` : 'anonymous', accountId: account?.id, clientId, ip: ctx.ip, details: { reason: result.kind === 'ok' ? result.account.status : result.kind } });
+      // The lock, a disabled or a not yet activated account are told only to whoever proved the password;
+      // everyone else sees a wrong password.
       const message = result.kind === 'locked'
         ? ctx.state.t('login.locked', { time: formatDateTime(ctx.state.locale, result.until, s.config.timeZone) })
-        : ctx.state.t('login.invalid');
+        : (result.kind === 'ok' && inactiveAccountMessage(ctx, s, result.account, details.uid)) || ctx.state.t('login.invalid');
       return renderLogin(ctx, details.uid, name, login, message);
     }
 

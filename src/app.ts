@@ -4,9 +4,12 @@
  */
 import type { ClientMetadata, Configuration } from 'oidc-provider';
 import type Provider from 'oidc-provider';
+import { emailVerifyRoutes } from '../interactions/access.js';
+import { accountClient, accountRoutes } from '../interactions/account.js';
 import { devRoutes } from '../interactions/dev.js';
 import { promptRouters } from '../interactions/prompts.js';
 import { publicRoutes } from '../interactions/public.js';
+import { recoveryRoutes } from '../interactions/recovery.js';
 import { registrationRoutes } from '../interactions/registration.js';
 import { signinRoutes } from '../interactions/signin.js';
 import { requestContext } from './http/context.js';
@@ -24,7 +27,8 @@ export interface App {
 }
 
 export function createApp(s: Services, issuer: string, jwks: Configuration['jwks'], clients: ClientMetadata[]): App {
-  const provider = createProvider(s, issuer, jwks, clients);
+  // Porta's own personal area is a first-party client too (interactions/account.ts).
+  const provider = createProvider(s, issuer, jwks, [...clients, accountClient(issuer)]);
   const registration = new Registration(s, issuer);
   const auth = new Authenticator(s, issuer);
   // Services with a home page (client_uri), listed after activation for people who came without one.
@@ -36,6 +40,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const prompts = promptRouters(provider, s);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
+    recoveryRoutes(provider, s), accountRoutes(provider, s), emailVerifyRoutes(s),
     ...(s.config.nodeEnv === 'development' ? [devRoutes(issuer)] : []),
   ];
   for (const router of routers) {

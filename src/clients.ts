@@ -1,13 +1,15 @@
 /**
  * Relying services from the clients file. Porta's own client metadata (beside the standard OIDC
- * fields): `first_party` (skips the consent page). Later policy fields join here.
+ * fields): `first_party` (skips the consent page); the access policy (src/policy/): `allowed_user_types`
+ * (who may sign in; absent: everyone) and `require_access_code` (a one-time code at the first sign-in).
  */
 import { readFileSync } from 'node:fs';
 import type { ClientMetadata } from 'oidc-provider';
 import { DEVELOPMENT_SECRET_PREFIX } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
+import { clientPolicyProblems } from './policy/client-policy.js';
 
-export const PORTA_CLIENT_METADATA = ['first_party'] as const;
+export const PORTA_CLIENT_METADATA = ['first_party', 'allowed_user_types', 'require_access_code'] as const;
 
 export function loadClientsFile(path: string, production: boolean): ClientMetadata[] {
   if (!path) return [];
@@ -26,6 +28,7 @@ export function loadClientsFile(path: string, production: boolean): ClientMetada
     if (ids.has(c.client_id)) problems.push(`${where}: duplicate client_id "${c.client_id}"`);
     ids.add(c.client_id);
     if (!Array.isArray(c.redirect_uris) || c.redirect_uris.length === 0) problems.push(`${where} (${c.client_id}): needs redirect_uris`);
+    for (const problem of clientPolicyProblems(c)) problems.push(`${where} (${c.client_id}): ${problem}`);
     const secret = c.client_secret;
     if (production && typeof secret === 'string' && (secret.startsWith(DEVELOPMENT_SECRET_PREFIX) || secret.length < 32)) {
       problems.push(`${where} (${c.client_id}): production refuses development or short client secrets (at least 32 characters)`);

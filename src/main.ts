@@ -1,5 +1,7 @@
 /** The process: load config, start, and shut down cleanly on SIGTERM / SIGINT. */
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { checkClusterConfig, runPrimary } from './cluster.js';
 import { createLogger } from './logger.js';
 import { start } from './server.js';
 
@@ -7,6 +9,7 @@ async function main() {
   let config;
   try {
     config = loadConfig();
+    checkClusterConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`porta: ${err.message}\n`);
@@ -15,6 +18,21 @@ async function main() {
     throw err;
   }
   const logger = createLogger(config);
+  // PORTA_WORKERS > 1: this process prepares the database and forks the workers, which run the code below.
+  if (config.workers > 1 && cluster.isPrimary) {
+    let code = 1;
+    try {
+      code = await runPrimary(config, logger);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`porta: ${err.message}\n`);
+        process.exit(2);
+      }
+      logger.fatal({ err }, 'could not start');
+    }
+    logger.flush();
+    process.exit(code);
+  }
   let running;
   try {
     running = await start({ config, logger });

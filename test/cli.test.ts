@@ -86,7 +86,7 @@ describe('porta help', () => {
 
   test('an unknown command exits 2 with a hint', async () => {
     expectUsageError(await cli(['frobnicate']), 'unknown command "frobnicate" (see porta --help)');
-    expectUsageError(await cli(['clients', 'delete']), /unknown command "clients delete"; try porta clients <add\|list\|remove>/);
+    expectUsageError(await cli(['clients', 'delete']), /unknown command "clients delete"; try porta clients <add\|list\|show\|update\|remove\|rotate-secret>/);
     expectUsageError(await cli([]), 'no command given');
   });
 });

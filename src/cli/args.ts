@@ -48,3 +48,18 @@ export function required<T>(value: T | undefined | '', option: string): T {
   if (value === undefined || value === '') throw new UsageError(`--${option} is required`);
   return value;
 }
+
+/**
+ * Like parse, for commands that also take up to `max` bare arguments (`porta users unlock mrossi`), named
+ * `name` in messages. Values are never echoed: a password typed in the wrong place stays off the screen.
+ */
+export function parseWithArgs<const O extends Options>(command: string, args: string[], options: O, name: string, max = 1, hints: ParseHints = {}): Values<O> & { positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError(describe(command, err, hints));
+  }
+  if (parsed.positionals.length > max) throw new UsageError(`"porta ${command}" takes at most ${max} ${name} (see porta ${command} --help)`);
+  return { ...(parsed.values as Values<O>), positionals: parsed.positionals };
+}

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../storage/db.js';
 
-export type FlowKind = 'activation' | 'set_password' | 'password_reset' | 'email_change' | 'access_code';
+export type FlowKind = 'activation' | 'set_password' | 'password_reset' | 'email_change' | 'access_code' | 'email_verify';
 
 export interface Flow<D = Record<string, unknown>> {
   id: string;

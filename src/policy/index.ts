@@ -8,13 +8,23 @@
  */
 import { interactionPolicy } from 'oidc-provider';
 import type { Services } from '../services.js';
+import { accessCodeRule } from './access-code.js';
+import { clientAccessRule } from './client-access.js';
+import { passwordExpiryRule } from './password-expiry.js';
 
 export interface PolicyRule {
   /** Adds Checks to the built-in prompts or returns a new Prompt to append (after login and consent). */
   apply(prompts: interactionPolicy.DefaultPolicy, s: Services): interactionPolicy.Prompt | void;
 }
 
-const RULES: PolicyRule[] = [];
+// Resulting order: login, not_allowed (client-access: right after login), password_expiry,
+// access_code (before consent), consent. A client's `require_2fa` (a later issue) becomes a rule here
+// too, after not_allowed and before access_code; its field joins ClientPolicy in ./client-policy.ts.
+const RULES: PolicyRule[] = [
+  passwordExpiryRule,
+  clientAccessRule,
+  accessCodeRule,
+];
 
 export function buildPolicy(s: Services): interactionPolicy.DefaultPolicy {
   const policy = interactionPolicy.base();

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from '../../db/migrations/index.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export type Db = Knex;
 
@@ -14,13 +15,19 @@ export function sqlitePath(url: string): string | undefined {
   return url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
 }
 
-export function openDatabase(url: string): Db {
+export interface OpenOptions {
+  /** SQLite: checkpoint the WAL from a worker thread, not in whichever commit crosses the threshold (the server). */
+  backgroundCheckpoints?: boolean;
+}
+
+export function openDatabase(url: string, { backgroundCheckpoints = false }: OpenOptions = {}): Db {
   const file = sqlitePath(url);
   if (file === undefined) {
     return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
   }
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  return knexFactory({
+  let checkpointer: Checkpointer | undefined;
+  const db: Db = knexFactory({
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
@@ -28,13 +35,26 @@ export function openDatabase(url: string): Db {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: { pragma(s: string): unknown; prepare(sql: string): unknown; close(): unknown }, done: (err: Error | null, conn: unknown) => void) {
         try {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
           // Other processes (CLI, extra workers) may hold the write lock briefly.
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
+          cachePreparedStatements(conn);
+          if (backgroundCheckpoints && file !== ':memory:') {
+            conn.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+            checkpointer ??= startCheckpointer(file);
+            // knex closes the connection on destroy(): the thread goes with it (its last checkpoint first).
+            const close = conn.close.bind(conn);
+            conn.close = () => {
+              const closed = close();
+              void checkpointer?.stop();
+              checkpointer = undefined;
+              return closed;
+            };
+          }
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -42,6 +62,28 @@ export function openDatabase(url: string): Db {
       },
     },
   });
+  return db;
+}
+
+/**
+ * knex prepares every statement anew; compiling the SQL was a tenth of a token request (bench/RESULTS.md).
+ * Porta's queries are a small fixed set, so the connection keeps the most recent few hundred. knex only
+ * runs them to completion (all/run), so a statement is never busy when it is handed out again.
+ */
+function cachePreparedStatements(conn: { prepare(sql: string): unknown }, size = 256) {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    } else {
+      cache.delete(sql); // most recently used last
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
 }
 
 export async function migrate(db: Db): Promise<string[]> {

@@ -71,7 +71,11 @@ export class KnexAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.db(TABLE).where({ model: this.model, grant_id: grantId }).delete();
+    // Found by grant_id alone: given `model = ? AND grant_id = ?`, SQLite (no statistics) picked the
+    // (model, user_code) index and read every row of the model — all of them, at a million sessions.
+    await this.db(TABLE).where({ model: this.model })
+      .whereIn(['model', 'id'], this.db(TABLE).select('model', 'id').where({ grant_id: grantId }))
+      .delete();
   }
 }
 

@@ -1,10 +1,15 @@
-/** `porta clients add|list|remove`: relying services kept in the database, beside those in the clients file. */
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+/**
+ * `porta clients add|list|show|update|remove|rotate-secret`: relying services kept in the database, beside
+ * those in the clients file, with their access policy (allowed user types, first-login access code).
+ */
+import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { ClientMetadata } from 'oidc-provider';
 import { DEVELOPMENT_SECRET_PREFIX } from '../../../config/schema.js';
+import { USER_TYPES, type UserType } from '../../accounts/account.js';
 import { loadClientsFile } from '../../clients.js';
 import { fromRoot } from '../../paths.js';
+import { clientPolicy, clientPolicyProblems } from '../../policy/client-policy.js';
 import type { Services } from '../../services.js';
 import { SIGNING_ALGS, type SigningAlg } from '../../storage/signing-keys.js';
 import { parse, required } from '../args.js';
@@ -90,7 +95,25 @@ const ADD_OPTIONS = {
   'first-party': { type: 'boolean' },
   name: { type: 'string' },
   public: { type: 'boolean' },
+  'allowed-user-types': { type: 'string' },
+  'require-access-code': { type: 'boolean' },
 } as const;
+
+/** `internal,external` → the list; `all` → undefined (everyone). */
+function checkedUserTypes(value: string): UserType[] | undefined {
+  if (value.trim() === 'all') return undefined;
+  const types = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const wrong = types.filter((t) => !(USER_TYPES as readonly string[]).includes(t));
+  if (!types.length || wrong.length || new Set(types).size !== types.length) {
+    throw new UsageError(`--allowed-user-types must be "all" or a comma-separated list of distinct ${USER_TYPES.join(', ')} (got "${value}")`);
+  }
+  return types as UserType[];
+}
+
+function checkPolicy(metadata: ClientMetadata): void {
+  const problems = clientPolicyProblems(metadata);
+  if (problems.length) throw new UsageError(`invalid client: ${problems.join('; ')}`);
+}
 
 export const clientsAdd: Command = {
   name: 'clients add',
@@ -108,6 +131,11 @@ Options:
   --name NAME                      name shown to people on the sign-in and consent pages
   --first-party                    one of the university's own services: no consent page
   --public                         no secret (token_endpoint_auth_method none; PKCE is required)
+  --allowed-user-types LIST        only these user types may sign in, e.g. internal or internal,federated
+                                   (default: all; the others see "not available" and the service gets
+                                   access_denied)
+  --require-access-code            ask for a one-time code from the helpdesk at each person's first
+                                   sign-in (porta access-codes issue)
   --json                           print the stored client (without its secret) as JSON
   -h, --help                       show this help
 `,
@@ -123,6 +151,7 @@ Options:
     if (v.public && v.secret !== undefined) throw new UsageError('a --public client has no secret; drop --secret');
     if (!v.public && !v.secret) throw new UsageError('--secret is required (or --public for a client without one)');
     if (v.secret) checkSecret(v.secret, ctx.config().nodeEnv === 'production');
+    const allowedUserTypes = v['allowed-user-types'] === undefined ? undefined : checkedUserTypes(v['allowed-user-types']);
 
     const metadata: ClientMetadata = {
       client_id: id,
@@ -133,7 +162,10 @@ Options:
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       first_party: Boolean(v['first-party']),
+      ...(allowedUserTypes ? { allowed_user_types: allowedUserTypes } : {}),
+      ...(v['require-access-code'] ? { require_access_code: true } : {}),
     };
+    checkPolicy(metadata);
 
     // The server looks in the file first, so a database client with the same id would never be found.
     if (fileClients(ctx).some((c) => c.client_id === id)) throw duplicate(id, 'in the clients file');
@@ -151,9 +183,19 @@ Options:
     }
 
     if (v.json) printJson(ctx.io.stdout, describeClient({ metadata, source: 'database' }));
-    else ctx.io.stdout.write(`added client ${id} (${v.public ? 'public' : 'confidential'}${metadata.first_party ? ', first party' : ''}); it can sign people in now\n`);
+    else ctx.io.stdout.write(`added client ${id} (${[v.public ? 'public' : 'confidential', ...policyWords(metadata)].join(', ')}); it can sign people in now\n`);
   },
 };
+
+/** "first party", "internal users only", "access code at first sign-in". */
+function policyWords(m: ClientMetadata): string[] {
+  const policy = clientPolicy(m);
+  return [
+    ...(m['first_party'] === true ? ['first party'] : []),
+    ...(policy.allowedUserTypes ? [`${policy.allowedUserTypes.join(' and ')} users only`] : []),
+    ...(policy.requireAccessCode ? ['access code at first sign-in'] : []),
+  ];
+}
 
 /** What is shown of a client: never its secret. */
 function describeClient({ metadata: m, source }: ListedClient) {
@@ -163,6 +205,8 @@ function describeClient({ metadata: m, source }: ListedClient) {
     source,
     type: m.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
     first_party: m['first_party'] === true,
+    allowed_user_types: clientPolicy(m).allowedUserTypes ?? null,
+    require_access_code: clientPolicy(m).requireAccessCode,
     redirect_uris: m.redirect_uris ?? [],
     post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
   };
@@ -215,11 +259,167 @@ Options:
     const { services: s } = await ctx.open();
     const removed = await s.db.transaction(async (trx) => {
       const count = await trx('clients').where({ client_id: id }).delete();
+      // A service added again under the same id asks for access codes afresh.
+      if (count) await trx('access_grants').where({ client_id: id }).delete();
       if (count) await s.audit.record({ action: 'client.removed', actor: 'cli', clientId: id }, trx);
       return count;
     });
     if (!removed) throw new UsageError(`no client with id "${id}"`);
     if (v.json) printJson(ctx.io.stdout, { removed: id });
     else ctx.io.stdout.write(`removed client ${id}\n`);
+  },
+};
+
+/** A client by id, from the clients file or the database. */
+export async function findClient(ctx: Context, s: Services, id: string): Promise<ListedClient | undefined> {
+  const fromFile = fileClients(ctx).find((c) => c.client_id === id);
+  if (fromFile) return { metadata: fromFile, source: 'file' };
+  const row = (await s.db('clients').where({ client_id: id }).first('metadata')) as { metadata: string } | undefined;
+  return row ? { metadata: JSON.parse(row.metadata) as ClientMetadata, source: 'database' } : undefined;
+}
+
+/** A database client the command may change; the reason it may not otherwise. */
+async function changeableClient(ctx: Context, s: Services, id: string, what: string): Promise<ClientMetadata> {
+  if (fileClients(ctx).some((c) => c.client_id === id)) {
+    throw new UsageError(`client "${id}" comes from the clients file ${clientsFilePath(ctx)}; ${what} by editing that file and restarting Porta`);
+  }
+  const found = await findClient(ctx, s, id);
+  if (!found) throw new UsageError(`no client with id "${id}"`);
+  return found.metadata;
+}
+
+export const clientsShow: Command = {
+  name: 'clients show',
+  summary: 'Show one relying service and its access policy',
+  help: `Usage: porta clients show --id ID [--json]
+
+Shows a relying service from the clients file or the database: type, redirect URIs, and who may sign
+in to it (allowed user types, access code at the first sign-in, and how many people entered one).
+Its secret is never shown.
+
+Options:
+  --id ID      the client_id
+  --json       print a JSON object
+  -h, --help   show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, { id: { type: 'string' } });
+    const id = required(v.id, 'id');
+    const { services: s } = await ctx.open();
+    const found = await findClient(ctx, s, id);
+    if (!found) throw new UsageError(`no client with id "${id}"`);
+    const described = describeClient(found);
+    const withAccess = Number(((await s.db('access_grants').where({ client_id: id }).count({ n: '*' }).first()) as { n: number | string }).n);
+    const info = { ...described, people_with_access_code: described.require_access_code ? withAccess : undefined };
+    if (v.json) return printJson(ctx.io.stdout, info);
+    const rows: [string, string][] = [
+      ['id', described.client_id], ['name', cell(described.client_name)], ['source', described.source], ['type', described.type],
+      ['first party', described.first_party ? 'yes (no consent page)' : 'no (people are asked to consent)'],
+      ['user types', described.allowed_user_types ? `${described.allowed_user_types.join(', ')} only` : 'all'],
+      ['access code', described.require_access_code ? `asked at the first sign-in; ${withAccess} ${withAccess === 1 ? 'person has' : 'people have'} entered one` : 'not asked'],
+      ['redirect URIs', described.redirect_uris.join(' ')],
+      ['post-logout URIs', described.post_logout_redirect_uris.length ? described.post_logout_redirect_uris.join(' ') : '-'],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    for (const [k, value] of rows) ctx.io.stdout.write(`${k.padEnd(width)}  ${value}\n`);
+  },
+};
+
+const UPDATE_OPTIONS = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  'first-party': { type: 'boolean' },
+  'no-first-party': { type: 'boolean' },
+  'allowed-user-types': { type: 'string' },
+  'require-access-code': { type: 'boolean' },
+  'no-require-access-code': { type: 'boolean' },
+} as const;
+
+export const clientsUpdate: Command = {
+  name: 'clients update',
+  summary: 'Change a relying service added with "clients add"',
+  help: `Usage: porta clients update --id ID [options]
+
+Changes a relying service in the database; the change applies to the next sign-in, without a restart.
+Only the options given change. Services in the clients file are changed by editing that file.
+
+Options:
+  --id ID                          the client_id to change
+  --name NAME                      name shown to people
+  --redirect-uri URI               replaces the redirect URIs (repeatable)
+  --post-logout-redirect-uri URI   replaces the post-logout redirect URIs (repeatable)
+  --first-party, --no-first-party  skip, or show, the consent page
+  --allowed-user-types LIST        only these user types may sign in (e.g. internal), or "all"
+  --require-access-code, --no-require-access-code
+                                   ask, or stop asking, for an access code at the first sign-in
+  --json                           print the stored client (without its secret) as JSON
+  -h, --help                       show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, UPDATE_OPTIONS);
+    const id = required(v.id, 'id');
+    if (v['first-party'] && v['no-first-party']) throw new UsageError('give --first-party or --no-first-party, not both');
+    if (v['require-access-code'] && v['no-require-access-code']) throw new UsageError('give --require-access-code or --no-require-access-code, not both');
+    (v['redirect-uri'] ?? []).forEach((u) => checkRedirectUri(u, 'redirect-uri'));
+    (v['post-logout-redirect-uri'] ?? []).forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
+    if (v.name !== undefined && (!v.name.trim() || v.name.length > 100)) throw new UsageError('--name must be 1-100 characters');
+    const types = v['allowed-user-types'] === undefined ? undefined : { value: checkedUserTypes(v['allowed-user-types']) };
+    const changes = ['name', 'redirect-uri', 'post-logout-redirect-uri', 'first-party', 'no-first-party', 'allowed-user-types', 'require-access-code', 'no-require-access-code']
+      .filter((k) => v[k as keyof typeof v] !== undefined);
+    if (changes.length === 0) throw new UsageError('nothing to change: give at least one option (see porta clients update --help)');
+
+    const { services: s } = await ctx.open();
+    const metadata: ClientMetadata = { ...(await changeableClient(ctx, s, id, 'change it')) };
+    if (v.name !== undefined) metadata.client_name = v.name.trim();
+    if (v['redirect-uri']) metadata.redirect_uris = v['redirect-uri'];
+    if (v['post-logout-redirect-uri']) metadata.post_logout_redirect_uris = v['post-logout-redirect-uri'];
+    if (v['first-party'] || v['no-first-party']) metadata.first_party = Boolean(v['first-party']);
+    if (types) {
+      if (types.value) metadata.allowed_user_types = types.value;
+      else delete metadata.allowed_user_types;
+    }
+    if (v['require-access-code']) metadata.require_access_code = true;
+    if (v['no-require-access-code']) delete metadata.require_access_code;
+    checkPolicy(metadata);
+    await validateWithProvider(s, metadata);
+    await s.db.transaction(async (trx) => {
+      await trx('clients').where({ client_id: id }).update({ metadata: JSON.stringify(metadata), updated_at: ctx.clock.now() });
+      await s.audit.record({ action: 'client.updated', actor: 'cli', clientId: id, details: { changed: changes } }, trx);
+    });
+    if (v.json) return printJson(ctx.io.stdout, describeClient({ metadata, source: 'database' }));
+    const words = policyWords(metadata);
+    ctx.io.stdout.write(`updated client ${id}${words.length ? ` (${words.join(', ')})` : ''}; it applies from the next sign-in\n`);
+  },
+};
+
+export const clientsRotateSecret: Command = {
+  name: 'clients rotate-secret',
+  summary: 'Give a relying service a new secret (printed once)',
+  help: `Usage: porta clients rotate-secret --id ID [--json]
+
+Generates a new random secret for a confidential service in the database and prints it once: store it
+in the service's configuration now, it cannot be shown again. The old secret stops working at once.
+Services in the clients file get a new secret by editing that file.
+
+Options:
+  --id ID      the client_id
+  --json       print {"client_id", "client_secret"} as JSON
+  -h, --help   show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, { id: { type: 'string' } });
+    const id = required(v.id, 'id');
+    const { services: s } = await ctx.open();
+    const metadata = await changeableClient(ctx, s, id, 'give it a new secret');
+    if (metadata.token_endpoint_auth_method === 'none') throw new UsageError(`client "${id}" is public: it has no secret`);
+    const secret = randomBytes(32).toString('base64url');
+    await s.db.transaction(async (trx) => {
+      await trx('clients').where({ client_id: id }).update({ metadata: JSON.stringify({ ...metadata, client_secret: secret }), updated_at: ctx.clock.now() });
+      await s.audit.record({ action: 'client.secret_rotated', actor: 'cli', clientId: id }, trx);
+    });
+    if (v.json) return printJson(ctx.io.stdout, { client_id: id, client_secret: secret });
+    ctx.io.stdout.write(`new secret for ${id} (shown only now; the old one no longer works):\n${secret}\n`);
   },
 };

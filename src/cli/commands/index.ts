@@ -1,19 +1,30 @@
 /** Every command, in the order `porta --help` lists them. */
 import type { Command } from '../context.js';
+import { accessCodesIssue, accessCodesList, accessCodesRevoke } from './access-codes.js';
+import { auditCommand } from './audit.js';
 import { backupCommand } from './backup.js';
-import { clientsAdd, clientsList, clientsRemove } from './clients.js';
+import { clientsAdd, clientsList, clientsRemove, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.js';
 import { keysList, keysRotate } from './keys.js';
 import { migrateCommand } from './migrate.js';
-import { usersAdd, usersList } from './users.js';
+import { purgeCommand } from './purge.js';
+import {
+  usersAdd, usersDelete, usersDisable, usersEnable, usersFind, usersList, usersResendActivation, usersSetEmail, usersShow, usersUnlock,
+} from './users.js';
 
-export const COMMANDS: readonly Command[] = [clientsAdd, clientsList, clientsRemove, usersAdd, usersList, keysList, keysRotate, migrateCommand, backupCommand];
+export const COMMANDS: readonly Command[] = [
+  clientsAdd, clientsList, clientsShow, clientsUpdate, clientsRemove, clientsRotateSecret,
+  usersAdd, usersList, usersFind, usersShow, usersSetEmail, usersResendActivation, usersDisable, usersEnable, usersUnlock, usersDelete,
+  accessCodesIssue, accessCodesList, accessCodesRevoke, purgeCommand, auditCommand,
+  keysList, keysRotate, migrateCommand, backupCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'help [COMMAND]'.length);
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `Usage: porta <command> [options]
 
-Manages a Porta installation: relying services, accounts, signing keys and the database schema.
+Manages a Porta installation: relying services, accounts and the helpdesk's tools, access codes,
+the cancelling of unused accounts, the audit log, signing keys and the database.
 
 Commands:
 ${lines.join('\n')}

@@ -1,5 +1,7 @@
 /** The English catalog (the reference): one file per area, merged. Keys are stable message IDs. */
+import { access } from './access.js';
+import { account } from './account.js';
 import { core } from './core.js';
 import { registration } from './registration.js';
 
-export const en = { ...core, ...registration } as const;
+export const en = { ...core, ...access, ...account, ...registration } as const;

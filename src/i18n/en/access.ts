@@ -1,0 +1,58 @@
+/** Who may enter which service: per-client policy, access codes, disabled accounts, helpdesk mails. */
+export const access = {
+  'access.helpdesk': 'the university helpdesk',
+
+  'access.not_allowed.title': 'Service not available',
+  'access.not_allowed.internal': 'This service is not available to internal users.',
+  'access.not_allowed.external': 'This service is not available to external users.',
+  'access.not_allowed.federated': 'This service is not available to users of other institutions.',
+  'access.not_allowed.signed_in_as': 'You are signed in as {name}.',
+  'access.not_allowed.help': 'If you think you should have access, contact {contact}.',
+  'access.not_allowed.back': 'Back to the service',
+
+  'access_code.title': 'Enter your access code',
+  'access_code.intro': '{client} asks for an access code the first time you sign in to it. We sent the code to your email address.',
+  'access_code.once': 'You need it only once: afterwards your username and password are enough.',
+  'access_code.label': 'Access code',
+  'access_code.hint': '8 letters and digits, for example ABCD-2345.',
+  'access_code.submit': 'Continue',
+  'access_code.request': 'No code? Ask for one at {contact}.',
+  'access_code.cancel': 'Cancel and go back to the service',
+  'access_code.required': 'Enter the access code from the email.',
+  'access_code.format': 'An access code has 8 letters and digits, for example ABCD-2345.',
+  'access_code.wrong': 'This access code is not correct. Attempts left: {left}.',
+  'access_code.expired': 'This access code has expired. Ask for a new one at {contact}.',
+  'access_code.used': 'This access code has already been used. Ask for a new one at {contact}.',
+  'access_code.locked': 'Too many wrong attempts: this access code no longer works. Ask for a new one at {contact}.',
+  'access_code.revoked': 'This access code was withdrawn. Ask for a new one at {contact}.',
+  'access_code.none': 'No access code has been issued to you for this service yet. Ask for one at {contact}.',
+
+  'login.disabled': 'This account is disabled. To find out why, or to have it enabled again, contact {contact}.',
+  'login.pending': 'This account is not activated yet: open the link in the activation email we sent you. No email? Ask for a new one at {url}',
+
+  'email_verify.title': 'Confirm your email address',
+  'email_verify.body': 'Confirm that {email} is your email address.',
+  'email_verify.confirm': 'Confirm my address',
+  'email_verify.done': 'Thank you: {email} is now confirmed.',
+  'email_verify.stale': 'This link is for an address that is no longer on the account. Use the link in the most recent email.',
+
+  'mail.access_code.subject': 'Your access code for {client}',
+  'mail.access_code.intro': 'Here is your access code for {client}. You will be asked for it the first time you sign in to {client}; after that, your username and password are enough.',
+  'mail.access_code.code': 'Access code: {code}',
+  'mail.access_code.valid': 'The code works once and is valid until {date}.',
+  'mail.access_code.ignore': 'If you did not ask for this code, you can ignore this email.',
+
+  'mail.inactive.subject': 'Your university account will be disabled',
+  'mail.inactive.intro': 'Your account {login} has not been used since {since}.',
+  'mail.inactive.when': 'Unless you sign in to a university service by {date}, the account will be disabled, and deleted {days} days later.',
+  'mail.inactive.keep': 'To keep it, sign in once to any service that uses the university sign-in.',
+  'mail.inactive.help': 'Questions? Contact {contact}.',
+
+  'mail.email_verify.subject': 'Confirm your email address',
+  'mail.email_verify.intro': 'The helpdesk set this address for your university account {login}. Please confirm that it is yours.',
+  'mail.email_verify.action': 'Confirm my address',
+  'mail.email_verify.valid': 'The link is valid for {hours} hours and works once.',
+  'mail.email_set.subject': 'The email address of your university account was changed',
+  'mail.email_set.intro': 'At your request, the helpdesk changed the email address of your account {login}. Mails now go to the new address.',
+  'mail.email_set.not_you': 'If you did not ask for this, contact {contact} at once.',
+} as const;

@@ -1,0 +1,50 @@
+/**
+ * A relying service's access policy, read from its client metadata (clients file or `porta clients add`):
+ *
+ * - `allowed_user_types`: the user types that may sign in to it (`internal`, `external`, `federated`);
+ *   absent means everyone. Enforced by src/policy/client-access.ts.
+ * - `require_access_code`: a one-time code from the helpdesk at a person's first sign-in to it.
+ *   Enforced by src/policy/access-code.ts.
+ *
+ * Later per-client requirements (e.g. `require_2fa`, the 2FA issue) join ClientPolicy here, are checked
+ * in clientPolicyProblems, listed in PORTA_CLIENT_METADATA (src/clients.ts) and enforced by their own
+ * rule in src/policy/. Nothing here reads a field that no rule enforces.
+ */
+import { USER_TYPES, type UserType } from '../accounts/account.js';
+
+export interface ClientPolicy {
+  /** undefined: every user type may sign in. */
+  allowedUserTypes?: readonly UserType[];
+  requireAccessCode: boolean;
+}
+
+/** What is wrong with the policy fields of a client's metadata (empty when nothing). */
+export function clientPolicyProblems(metadata: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const types = metadata.allowed_user_types;
+  if (types !== undefined) {
+    const valid = Array.isArray(types) && types.length > 0 && types.every((t) => (USER_TYPES as readonly unknown[]).includes(t)) && new Set(types).size === types.length;
+    if (!valid) problems.push(`allowed_user_types must be a non-empty list of distinct user types out of ${USER_TYPES.join(', ')} (leave it out to allow everyone)`);
+  }
+  const code = metadata.require_access_code;
+  if (code !== undefined && typeof code !== 'boolean') problems.push('require_access_code must be true or false');
+  return problems;
+}
+
+/**
+ * The policy of a client as oidc-provider hands it over (extra metadata keeps its snake_case name).
+ * A malformed value (never accepted on entry, but possible in a hand-edited database row) fails closed.
+ */
+export function clientPolicy(client: object): ClientPolicy {
+  const c = client as Record<string, unknown>;
+  const types = c.allowed_user_types;
+  let allowedUserTypes: readonly UserType[] | undefined;
+  if (types !== undefined && types !== null) {
+    allowedUserTypes = Array.isArray(types) ? types.filter((t): t is UserType => (USER_TYPES as readonly unknown[]).includes(t)) : [];
+  }
+  return { allowedUserTypes, requireAccessCode: c.require_access_code === true };
+}
+
+export function userTypeAllowed(policy: ClientPolicy, userType: UserType): boolean {
+  return policy.allowedUserTypes === undefined || policy.allowedUserTypes.includes(userType);
+}
