@@ -66,10 +66,16 @@ const collector = (s: Server) => (t: Tokens) => {
 
 /** Enough refresh tokens for a run: autocannon loses the ones in flight when it stops. */
 async function topUp(s: Server, users: number, need: number) {
+  let failures = 0;
   while (s.refresh.length < need) {
     await Promise.all(Array.from({ length: 8 }, async (_, k) => {
       const i = (s.refresh.length + k) % users;
-      collector(s)(await signIn(s.proc.url, username(i), password(i)));
+      try {
+        collector(s)(await signIn(s.proc.url, username(i), password(i)));
+      } catch (err) {
+        // A keep-alive socket the server closed just as it was reused: a fresh browser tries again.
+        if (++failures > 20) throw err;
+      }
     }));
   }
 }
@@ -268,10 +274,14 @@ async function sweepUnderLoad(s: Server, users: number) {
       const token = s.refresh.shift();
       if (!token) throw new Error('refresh during sweep: no refresh token left');
       const t0 = performance.now();
-      const reply = await send(new URL('/token', s.proc.url), 'POST', { authorization: BASIC_AUTH, 'content-type': FORM }, `grant_type=refresh_token&refresh_token=${token}`);
-      samples.push({ start: t0, ms: performance.now() - t0 });
-      if (reply.status === 200) s.refresh.push((JSON.parse(reply.body) as Tokens).refresh_token);
-      else failures++;
+      try {
+        const reply = await send(new URL('/token', s.proc.url), 'POST', { authorization: BASIC_AUTH, 'content-type': FORM }, `grant_type=refresh_token&refresh_token=${token}`);
+        samples.push({ start: t0, ms: performance.now() - t0 });
+        if (reply.status === 200) s.refresh.push((JSON.parse(reply.body) as Tokens).refresh_token);
+        else failures++;
+      } catch {
+        failures++;
+      }
     }
   });
   await new Promise((ok) => setTimeout(ok, 3000));

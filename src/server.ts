@@ -9,6 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config/schema.js';
 import { seedDevelopment } from '../db/seeds/development.js';
 import { createApp } from './app.js';
+import { drainBackground } from './flows/background.js';
 import { loadClientsFile } from './clients.js';
 import { systemClock, type Clock } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
@@ -94,6 +95,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
         server.closeIdleConnections();
       });
       await sweeping?.catch(() => undefined);
+      await drainBackground();
       services.mailer.close();
       await db.destroy();
     },

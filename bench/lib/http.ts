@@ -9,7 +9,8 @@ import { BASIC_AUTH, CLIENT_ID, REDIRECT_URI } from './common.js';
 
 export interface Reply { status: number; headers: IncomingHttpHeaders; body: string }
 
-let agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const newAgent = () => new Agent({ keepAlive: true, maxSockets: 256, timeout: 4000 });
+let agent = newAgent();
 
 /**
  * Drops the pooled keep-alive connections: after a server stops, a new one on the same port would
@@ -17,7 +18,7 @@ let agent = new Agent({ keepAlive: true, maxSockets: 256 });
  */
 export function dropConnections(): void {
   agent.destroy();
-  agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  agent = newAgent();
 }
 
 export function send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<Reply> {

@@ -6,8 +6,17 @@
 import type { Mail } from '../mail/mailer.js';
 import type { Services } from '../services.js';
 
+const pending = new Set<Promise<unknown>>();
+
 export function inBackground(s: Pick<Services, 'logger'>, what: string, task: () => Promise<unknown>): void {
-  void task().catch((err: unknown) => s.logger.error({ err, what }, 'background task failed'));
+  const running = task().catch((err: unknown) => s.logger.error({ err, what }, 'background task failed'));
+  pending.add(running);
+  void running.finally(() => pending.delete(running));
+}
+
+/** Waits for background work still running (shutdown: let mails go out before the process ends). */
+export async function drainBackground(): Promise<void> {
+  while (pending.size) await Promise.allSettled([...pending]);
 }
 
 export function sendInBackground(s: Pick<Services, 'logger' | 'mailer'>, mail: Mail, what: string): void {

@@ -70,7 +70,7 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
     },
     async stop() {
       await running.close();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
   return porta;
