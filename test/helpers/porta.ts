@@ -40,6 +40,19 @@ export function testConfig(dir: string, overrides: Partial<Record<SettingName, u
 
 let counter = 0;
 
+/** Removes a test's temp dir. A late file (SQLite's -wal/-shm being released) can race the removal; a
+ * second try after an I/O turn settles it, and a dir left in the OS temp folder fails no test. */
+async function removeDir(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
 export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir: string; clock: TestClock }): Promise<TestPorta> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'porta-test-'));
   const clock = existing?.clock ?? new TestClock();
@@ -70,7 +83,7 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
     },
     async stop() {
       await running.close();
-      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      await removeDir(dir);
     },
   };
   return porta;
