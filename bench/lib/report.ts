@@ -107,7 +107,7 @@ Driven by a small keep-alive HTTP client in the bench process; ${p.signinSeconds
 | --- | ---: | ---: | ---: |
 | Porta | **${n1(r.signin.porta.rate)}**${failed(r.signin.porta)} | ${n0(r.signin.porta.p50)} | ${n0(r.signin.porta.p99)} |
 | bare oidc-provider + one argon2id verification per sign-in | ${n1(r.signin.bare.rate)}${failed(r.signin.bare)} | ${n0(r.signin.bare.p50)} | ${n0(r.signin.bare.p99)} |
-| argon2id verifications/s, in-process, ${r.ceiling.threads} at a time (all cores busy) — the ceiling | **${n1(r.ceiling.rate)}** | | |
+| argon2id verifications/s, in-process, ${r.ceiling.threads} at a time (all cores busy), measured before each pair of runs — the ceiling | **${n1(r.ceiling.rate)}** | | |
 
 Porta / ceiling: **${n2(signinRatio)}**; Porta / bare: ${n2(r.signin.porta.rate / r.signin.bare.rate)}.
 
