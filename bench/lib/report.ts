@@ -76,7 +76,7 @@ argon2id's own ceiling. Produced by \`${r.command}\` (bench/run.ts)${r.quick ? '
 | Node | ${r.machine.node} |
 | OS | ${r.machine.os} |
 | Method | every figure is the median of ${p.runs} run${p.runs > 1 ? 's' : ''} of ${p.seconds} s after a ${p.warmup} s warm-up, Porta's and bare's runs alternating; autocannon, ${p.connections} connections, from the bench process to 127.0.0.1 |
-| Porta | production mode (\`NODE_ENV=production\`, \`LOG_LEVEL=info\`: one JSON log line per request, to a file), fresh SQLite file in WAL mode, clients from bench/clients.json, \`SWEEP_INTERVAL_SECONDS=0\` (the bench runs the sweep itself) |
+| Porta | compiled JS (bench/tsconfig.json → dist/bench/), production mode (\`NODE_ENV=production\`, \`LOG_LEVEL=info\`: one JSON log line per request, through a pipe as under systemd or docker), fresh SQLite file in WAL mode, clients from bench/clients.json, \`SWEEP_INTERVAL_SECONDS=0\` (the bench runs the sweep itself), \`MALLOC_ARENA_MAX=2\` (both servers) |
 | argon2id | m=${r.argon2.memoryKib} KiB, t=${r.argon2.timeCost}, p=${r.argon2.parallelism} (Porta's defaults) |
 
 ## Targets
