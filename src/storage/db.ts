@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from '../../db/migrations/index.js';
-import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export type Db = Knex;
 
@@ -15,19 +14,13 @@ export function sqlitePath(url: string): string | undefined {
   return url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
 }
 
-export interface OpenOptions {
-  /** SQLite: checkpoint the WAL from a worker thread, not in whichever commit crosses the threshold (the server). */
-  backgroundCheckpoints?: boolean;
-}
-
-export function openDatabase(url: string, { backgroundCheckpoints = false }: OpenOptions = {}): Db {
+export function openDatabase(url: string): Db {
   const file = sqlitePath(url);
   if (file === undefined) {
     return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
   }
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  let checkpointer: Checkpointer | undefined;
-  const db: Db = knexFactory({
+  return knexFactory({
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
@@ -35,7 +28,7 @@ export function openDatabase(url: string, { backgroundCheckpoints = false }: Ope
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { pragma(s: string): unknown; prepare(sql: string): unknown; close(): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: { pragma(s: string): unknown; prepare(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         try {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
@@ -43,18 +36,6 @@ export function openDatabase(url: string, { backgroundCheckpoints = false }: Ope
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
           cachePreparedStatements(conn);
-          if (backgroundCheckpoints && file !== ':memory:') {
-            conn.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
-            checkpointer ??= startCheckpointer(file);
-            // knex closes the connection on destroy(): the thread goes with it (its last checkpoint first).
-            const close = conn.close.bind(conn);
-            conn.close = () => {
-              const closed = close();
-              void checkpointer?.stop();
-              checkpointer = undefined;
-              return closed;
-            };
-          }
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -62,7 +43,6 @@ export function openDatabase(url: string, { backgroundCheckpoints = false }: Ope
       },
     },
   });
-  return db;
 }
 
 /**
