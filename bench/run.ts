@@ -12,6 +12,9 @@
  *   BENCH_KEEP=1   keep the temp dir (databases, server logs, profiles)
  *   BENCH_PROFILE=1  CPU-profile Porta's first measured run of each workload (.cpuprofile in the temp dir,
  *                  for Chrome DevTools) and print where the time went
+ *   BENCH_ONLY=a,b  run only these parts, to iterate on one figure: signin, an HTTP workload's name
+ *                  (discovery, jwks, client_credentials, refresh_token, userinfo, introspection), cluster,
+ *                  storage; prints the figures and writes no report
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +36,8 @@ import { medianOf } from './lib/stats.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const profiling = process.env.BENCH_PROFILE === '1';
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
+const wanted = (part: string) => !only || only.has(part);
 const P = quick
   ? { runs: 1, seconds: 2, warmup: 1, connections: 32, users: 24, signinSeconds: 4, signinWarmup: 2, signinConcurrency: 8, argon2Seconds: 2, sessions: 20_000, sweepLoad: 2 }
   : { runs: 3, seconds: 6, warmup: 2, connections: 32, users: 400, signinSeconds: 15, signinWarmup: 3, signinConcurrency: 8, argon2Seconds: 5, sessions: 1_000_000, sweepLoad: 2 };
@@ -122,7 +127,7 @@ async function sideBySide(label: string, servers: Server[], workload: (s: Server
     }
   }
   const out = Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, medianOf(list)]));
-  say(`${label}: ${Object.entries(out).map(([n, f]) => `${n} ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms${f.failed ? ` (${f.failed} FAILED)` : ''}`).join(' | ')}`);
+  say(`${label}: ${Object.entries(out).map(([n, f]) => `${n} ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms${f.failed ? ` (${f.failed} FAILED)` : ''}`).join(' | ')}${out.Porta && out.bare ? ` | Porta / bare ${(out.Porta.rps / out.bare.rps).toFixed(2)}` : ''}`);
   return out;
 }
 
@@ -164,7 +169,7 @@ async function main() {
   // in-process, while both servers idle) so that the two see the same machine; its tokens feed the later workloads.
   const signin: Record<string, SigninFigures[]> = {};
   const ceilings = [];
-  for (let r = -1; r < P.runs; r++) {
+  for (let r = -1; r < (wanted('signin') ? P.runs : -1); r++) {
     if (r >= 0) ceilings.push(await argon2Ceiling({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }, P.argon2Seconds));
     for (const s of servers) {
       const figures = await signinLoad(s.proc.url, P.users, P.signinConcurrency, r < 0 ? P.signinWarmup : P.signinSeconds, collector(s));
@@ -172,15 +177,19 @@ async function main() {
       if (r >= 0) (signin[s.name] ??= []).push(figures);
     }
   }
-  results.ceiling = medianOf(ceilings);
-  say(`argon2id ceiling: ${results.ceiling.rate.toFixed(1)} verifications/s on ${results.ceiling.threads} threads (runs: ${ceilings.map((c) => c.rate.toFixed(0)).join(', ')})`);
-  results.signin = { porta: medianOf(signin.Porta!), bare: medianOf(signin.bare!) };
-  say(`sign-in: Porta ${results.signin.porta.rate.toFixed(1)}/s, bare ${results.signin.bare.rate.toFixed(1)}/s`);
+  if (wanted('signin')) {
+    results.ceiling = medianOf(ceilings);
+    say(`argon2id ceiling: ${results.ceiling.rate.toFixed(1)} verifications/s on ${results.ceiling.threads} threads (runs: ${ceilings.map((c) => c.rate.toFixed(0)).join(', ')})`);
+    results.signin = { porta: medianOf(signin.Porta!), bare: medianOf(signin.bare!) };
+    say(`sign-in: Porta ${results.signin.porta.rate.toFixed(1)}/s, bare ${results.signin.bare.rate.toFixed(1)}/s (Porta / ceiling ${(results.signin.porta.rate / results.ceiling.rate).toFixed(2)})`);
+  }
 
   for (const [name, workload] of [
     ['discovery', discovery], ['jwks', jwks], ['client_credentials', clientCredentials], ['refresh_token', refreshToken],
     ['userinfo', userinfo], ['introspection', introspection],
   ] as const) {
+    if (!wanted(name)) continue;
+    if (servers.some((s) => s.access.length === 0)) for (const s of servers) await topUp(s, P.users, 8);
     const out = await sideBySide(name, servers, workload, P.users);
     results.http[name] = { porta: out.Porta!, bare: out.bare! };
   }
@@ -190,20 +199,24 @@ async function main() {
 
   // ─── Cluster: 1 vs 2 workers (src/main.ts, PORTA_WORKERS) on the same database ─────────────────────
   const workers: Server[] = [];
-  for (const n of [1, 2]) {
+  for (const n of wanted('cluster') ? [1, 2] : []) {
     const port = await freePort();
     const proc = await launch(PORTA_MAIN, { ...portaEnv, ...at(port), PORTA_WORKERS: String(n) }, join(dir, `porta-${n}w.log`), `http://127.0.0.1:${port}`);
     workers.push({ name: `${n}w`, proc, refresh: porta.refresh, access: porta.access });
   }
-  say(`cluster: 1 worker ${workers[0]!.proc.url}, 2 workers ${workers[1]!.proc.url}`);
-  for (const [name, workload] of [['client_credentials', clientCredentials], ['refresh_token', refreshToken]] as const) {
+  if (workers.length) say(`cluster: 1 worker ${workers[0]!.proc.url}, 2 workers ${workers[1]!.proc.url}`);
+  for (const [name, workload] of wanted('cluster') ? [['client_credentials', clientCredentials], ['refresh_token', refreshToken]] as const : []) {
     const out = await sideBySide(`${name}, 1 vs 2 workers`, workers, workload, P.users);
     results.cluster[name] = { one: out['1w']!, two: out['2w']! };
   }
   await Promise.all(workers.map((w) => w.proc.stop()));
 
   // ─── Storage scale ──────────────────────────────────────────────────────────────────────────────────
-  results.storage = await storage();
+  if (wanted('storage')) results.storage = await storage();
+  if (only) {
+    console.log(JSON.stringify({ ...results, params: undefined }, null, 2));
+    return;
+  }
 
   const markdown = report(results as Results, existsSync(fromRoot('bench/RESULTS.md')) ? readFileSync(fromRoot('bench/RESULTS.md'), 'utf8') : '');
   const out = quick ? join(tmpdir(), 'porta-bench-RESULTS.quick.md') : fromRoot('bench/RESULTS.md');
