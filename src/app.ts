@@ -4,6 +4,9 @@
  */
 import type { ClientMetadata, Configuration } from 'oidc-provider';
 import type Provider from 'oidc-provider';
+import type Router from '@koa/router';
+import compose from 'koa-compose';
+import type { Middleware } from 'koa';
 import { emailVerifyRoutes } from '../interactions/access.js';
 import { accountClient, accountRoutes } from '../interactions/account.js';
 import { devRoutes } from '../interactions/dev.js';
@@ -43,9 +46,20 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
     recoveryRoutes(provider, s), accountRoutes(provider, s), emailVerifyRoutes(s),
     ...(s.config.nodeEnv === 'development' ? [devRoutes(issuer)] : []),
   ];
-  for (const router of routers) {
-    provider.use(router.routes());
-    provider.use(router.allowedMethods());
-  }
+  provider.use(pagesOnly(routers));
   return { provider, registration };
+}
+
+/**
+ * Porta's routers, run only for paths under their own first segments (/interaction, /register,
+ * /account…): the protocol endpoints, most of the traffic, skip sixteen route-matching middlewares.
+ */
+function pagesOnly(routers: Router[]): Middleware {
+  const pages = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as Middleware[]);
+  const firstSegment = (path: string) => path.split('/', 2)[1] ?? '';
+  const segments = new Set(routers.flatMap((r) => r.stack.map((layer) => {
+    if (typeof layer.path !== 'string') throw new Error('Porta routes are declared with string paths');
+    return firstSegment(layer.path);
+  })));
+  return (ctx, next) => (segments.has(firstSegment(ctx.path)) ? pages(ctx, next) : next());
 }

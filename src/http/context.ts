@@ -23,35 +23,69 @@ declare module 'koa' {
 const LANG_COOKIE = 'porta.lang';
 const CSRF_COOKIE = 'porta.csrf';
 
-export function requestContext(opts: { logger: Logger; defaultLocale: Locale }) {
+/**
+ * ctx.state for one request. Everything but the request id is worked out on first use: protocol
+ * endpoints (token, userinfo, JWKS) never render a page, and they are most of the traffic.
+ */
+class RequestState implements PortaState {
+  #log?: Logger;
+  #locale?: Locale;
+  #t?: Translator;
+  #csrfToken?: string;
+
+  constructor(readonly requestId: string, private readonly ctx: Context, private readonly opts: ContextOptions) {}
+
+  get log(): Logger {
+    return (this.#log ??= this.opts.logger.child({ reqId: this.requestId }));
+  }
+
+  get locale(): Locale {
+    return (this.#locale ??= chooseLocale(this.ctx, this.opts.defaultLocale));
+  }
+
+  get t(): Translator {
+    return (this.#t ??= translator(this.locale));
+  }
+
+  get csrfToken(): string {
+    return (this.#csrfToken ??= csrfToken(this.ctx));
+  }
+}
+
+interface ContextOptions {
+  logger: Logger;
+  defaultLocale: Locale;
+}
+
+export function requestContext(opts: ContextOptions) {
   return async function context(ctx: Context, next: Next) {
     const requestId = randomBytes(8).toString('hex');
-    ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    ctx.state.log = opts.logger.child({ reqId: requestId });
-
-    const asked = ctx.query.lang;
-    let locale: Locale;
-    if (isLocale(asked)) {
-      locale = asked;
-      ctx.cookies.set(LANG_COOKIE, asked, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 365 * 86400e3, signed: false, overwrite: true });
-    } else {
-      const saved = ctx.cookies.get(LANG_COOKIE, { signed: false });
-      locale = isLocale(saved) ? saved : negotiate(ctx.get('Accept-Language'), opts.defaultLocale);
-    }
-    ctx.state.locale = locale;
-    ctx.state.t = translator(locale);
-
-    Object.defineProperty(ctx.state, 'csrfToken', { get: () => csrfToken(ctx), enumerable: true });
+    const state = new RequestState(requestId, ctx, opts);
+    ctx.state = state;
+    // ?lang= remembers the choice even on a request that renders nothing (e.g. /auth, which redirects).
+    if (ctx.querystring.includes('lang=')) void state.locale;
 
     const started = performance.now();
     try {
       await next();
     } finally {
-      // The path only: query strings carry codes and tokens.
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      // The root logger, not a per-request child: this line is written for every request. The path
+      // only: query strings carry codes and tokens.
+      opts.logger.info({ reqId: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   };
+}
+
+/** ?lang= (remembered in a cookie), else the remembered choice, else Accept-Language. */
+function chooseLocale(ctx: Context, defaultLocale: Locale): Locale {
+  const asked = ctx.query.lang;
+  if (isLocale(asked)) {
+    ctx.cookies.set(LANG_COOKIE, asked, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 365 * 86400e3, signed: false, overwrite: true });
+    return asked;
+  }
+  const saved = ctx.cookies.get(LANG_COOKIE, { signed: false });
+  return isLocale(saved) ? saved : negotiate(ctx.get('Accept-Language'), defaultLocale);
 }
 
 /** Double-submit CSRF: a random value in a signed HttpOnly cookie, echoed in each form. */

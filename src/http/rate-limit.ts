@@ -52,8 +52,9 @@ export function renderThrottled(ctx: Context, err: Throttled) {
  */
 export function tokenEndpointLimit(perMinute: number) {
   const limiter = perMinute ? new RateLimiterMemory({ keyPrefix: 'token-ip', points: perMinute, duration: 60 }) : undefined;
+  if (!limiter) return (_ctx: Context, next: Next) => next();
   return async (ctx: Context, next: Next) => {
-    if (limiter && ctx.method === 'POST' && ctx.path === '/token') {
+    if (ctx.method === 'POST' && ctx.path === '/token') {
       try {
         await limiter.consume(ctx.ip);
       } catch (err) {
@@ -65,6 +66,6 @@ export function tokenEndpointLimit(perMinute: number) {
         return;
       }
     }
-    await next();
+    return next();
   };
 }

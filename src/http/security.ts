@@ -9,11 +9,11 @@ const CSP = [
   "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'",
 ].join('; ');
 
-export async function securityHeaders(ctx: Context, next: Next) {
+export function securityHeaders(ctx: Context, next: Next) {
   ctx.set('Content-Security-Policy', CSP);
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
   ctx.set('X-Frame-Options', 'DENY');
   if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-  await next();
+  return next();
 }
