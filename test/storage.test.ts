@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, openDatabase, type Db } from '../src/storage/db.js';
+import { GroupCommit } from '../src/storage/group-commit.js';
 import { adapterFactory, sweepExpired } from '../src/storage/oidc-adapter.js';
 import { TestClock } from './helpers/clock.js';
 
@@ -93,6 +94,28 @@ describe('oidc-provider adapter', () => {
     clock.advance(10 * 365 * 86400_000);
     expect(await adapter('Client').find('c')).toEqual({ client_id: 'c', redirect_uris: ['https://x/cb'] });
     expect(await adapter('ReplayDetection').find('r')).toEqual({ iss: 'x' });
+  });
+});
+
+describe('group commit', () => {
+  test('writes made together all land, and each caller can read its own back', async () => {
+    const tokens = adapter('AccessToken');
+    await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      await tokens.upsert(`t${i}`, { n: i }, 60);
+      expect(await tokens.find(`t${i}`)).toEqual({ n: i });
+    }));
+    expect(await db('oidc_payloads').count({ n: '*' }).first()).toEqual({ n: 50 });
+  });
+
+  test('a failing write fails alone: the others in its batch are committed', async () => {
+    const writes = new GroupCommit(db);
+    const results = await Promise.allSettled([
+      writes.run((q) => q('oidc_payloads').insert({ model: 'AccessToken', id: 'a', payload: '{}' })),
+      writes.run((q) => q('no_such_table').insert({ x: 1 })),
+      writes.run((q) => q('oidc_payloads').insert({ model: 'AccessToken', id: 'b', payload: '{}' })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await db('oidc_payloads').orderBy('id').pluck('id'))).toEqual(['a', 'b']);
   });
 });
 

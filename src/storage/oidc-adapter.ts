@@ -6,6 +6,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../clock.js';
 import type { Db } from './db.js';
+import { GroupCommit } from './group-commit.js';
 
 const TABLE = 'oidc_payloads';
 
@@ -28,6 +29,8 @@ export class KnexAdapter implements Adapter {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly model: string,
+    /** Writes go through it: one transaction for the writes of many concurrent requests. */
+    private readonly writes: GroupCommit = new GroupCommit(db),
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -42,7 +45,7 @@ export class KnexAdapter implements Adapter {
       expires_at: expiresIn ? this.clock.now() + expiresIn * 1000 : null,
       consumed_at: null,
     };
-    await this.db(TABLE).insert(row).onConflict(['model', 'id']).merge();
+    await this.writes.run((q) => q(TABLE).insert(row).onConflict(['model', 'id']).merge());
   }
 
   private findWhere(where: Record<string, string>) {
@@ -63,19 +66,20 @@ export class KnexAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.db(TABLE).where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: this.clock.now() });
+    const now = this.clock.now();
+    await this.writes.run((q) => q(TABLE).where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: now }));
   }
 
   async destroy(id: string): Promise<void> {
-    await this.db(TABLE).where({ model: this.model, id }).delete();
+    await this.writes.run((q) => q(TABLE).where({ model: this.model, id }).delete());
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     // Found by grant_id alone: given `model = ? AND grant_id = ?`, SQLite (no statistics) picked the
     // (model, user_code) index and read every row of the model — all of them, at a million sessions.
-    await this.db(TABLE).where({ model: this.model })
-      .whereIn(['model', 'id'], this.db(TABLE).select('model', 'id').where({ grant_id: grantId }))
-      .delete();
+    await this.writes.run((q) => q(TABLE).where({ model: this.model })
+      .whereIn(['model', 'id'], q(TABLE).select('model', 'id').where({ grant_id: grantId }))
+      .delete());
   }
 }
 
@@ -115,22 +119,33 @@ export class ClientAdapter implements Adapter {
 }
 
 export function adapterFactory(db: Db, clock: Clock) {
-  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(db, clock) : new KnexAdapter(db, clock, model));
+  const writes = new GroupCommit(db);
+  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(db, clock) : new KnexAdapter(db, clock, model, writes));
 }
 
+/** How long one sweep batch may hold the connection (and, on SQLite, the event loop). */
+const SWEEP_BATCH_MS = 5;
+
 /**
- * Deletes expired rows in small batches so a request never waits long behind the sweep.
+ * Deletes expired rows in batches, letting requests in between. A batch is bounded by time as well as
+ * by `maxBatchSize` rows: deleting a row costs more in a large database (its index pages are out of
+ * cache), so the batch shrinks until one takes about SWEEP_BATCH_MS, and grows back when they are quick.
  * Returns how many rows went.
  */
-export async function sweepExpired(db: Db, clock: Clock, batchSize: number): Promise<number> {
+export async function sweepExpired(db: Db, clock: Clock, maxBatchSize: number): Promise<number> {
   let total = 0;
+  let batchSize = Math.min(maxBatchSize, 50);
   for (;;) {
     const now = clock.now();
+    const started = performance.now();
     const deleted = await db(TABLE)
       .whereIn(['model', 'id'], db(TABLE).select('model', 'id').where('expires_at', '<=', now).limit(batchSize))
       .delete();
+    const ms = performance.now() - started;
     total += deleted;
     if (deleted < batchSize) return total;
+    const scaled = Math.floor(batchSize * Math.min(2, SWEEP_BATCH_MS / Math.max(ms, 0.1)));
+    batchSize = Math.max(1, Math.min(maxBatchSize, scaled));
     // Let waiting requests in between batches.
     await new Promise((resolve) => setImmediate(resolve));
   }
