@@ -7,6 +7,7 @@ import * as m001 from './001_foundation.js';
 import * as m002 from './002_payload_account.js';
 import * as m004 from './004_access.js';
 import * as m005 from './005_lockout.js';
+import * as m006 from './006_partial_indexes.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '002_payload_account': m002,
   '004_access': m004,
   '005_lockout': m005,
+  '006_partial_indexes': m006,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
