@@ -110,12 +110,28 @@ describe('group commit', () => {
   test('a failing write fails alone: the others in its batch are committed', async () => {
     const writes = new GroupCommit(db);
     const results = await Promise.allSettled([
-      writes.run((q) => q('oidc_payloads').insert({ model: 'AccessToken', id: 'a', payload: '{}' })),
-      writes.run((q) => q('no_such_table').insert({ x: 1 })),
-      writes.run((q) => q('oidc_payloads').insert({ model: 'AccessToken', id: 'b', payload: '{}' })),
+      writes.run({ sql: "INSERT INTO oidc_payloads (model, id, payload) VALUES ('AccessToken', ?, '{}')", bindings: ['a'] }),
+      writes.run({ sql: 'INSERT INTO no_such_table (x) VALUES (1)', bindings: [] }),
+      writes.run({ sql: "INSERT INTO oidc_payloads (model, id, payload) VALUES ('AccessToken', ?, '{}')", bindings: ['b'] }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((await db('oidc_payloads').orderBy('id').pluck('id'))).toEqual(['a', 'b']);
+  });
+});
+
+describe('direct statements and knex transactions', () => {
+  test('a write made while a knex transaction is open waits for it and is not rolled back with it', async () => {
+    const tokens = adapter('AccessToken');
+    let outside: Promise<void> | undefined;
+    await expect(db.transaction(async (trx) => {
+      await trx('oidc_payloads').insert({ model: 'AccessToken', id: 'inside', payload: '{}' });
+      outside = tokens.upsert('outside', { n: 1 }, 60);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the group commit's turn comes while the transaction is open
+      throw new Error('roll back');
+    })).rejects.toThrow('roll back');
+    await outside;
+    expect(await tokens.find('outside')).toEqual({ n: 1 });
+    expect(await tokens.find('inside')).toBeUndefined();
   });
 });
 

@@ -1,13 +1,28 @@
 /**
  * The knex connection. SQLite (better-sqlite3) by default; a postgres:// URL selects PostgreSQL.
- * Every query in Porta goes through knex, never SQLite-specific SQL, so both work.
+ * Every query in Porta goes through knex, never SQLite-specific SQL, so both work. The one exception
+ * is oidc-provider's adapter, whose few statements (plain SQL both understand) run directly on the
+ * SQLite connection when they can: see sqliteConnection().
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Database } from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from '../../db/migrations/index.js';
 
 export type Db = Knex;
+
+const sqliteConnections = new WeakMap<Db, { current?: Database }>();
+
+/**
+ * The better-sqlite3 connection behind a SQLite knex instance (its pool holds exactly one), when a
+ * statement may run on it directly: open, and not inside a transaction someone is running through knex
+ * (a statement run now would become part of it). Otherwise undefined: go through knex.
+ */
+export function sqliteConnection(db: Db): Database | undefined {
+  const conn = sqliteConnections.get(db)?.current;
+  return conn?.open && !conn.inTransaction ? conn : undefined;
+}
 
 export function sqlitePath(url: string): string | undefined {
   if (/^postgres(ql)?:\/\//.test(url)) return undefined;
@@ -20,7 +35,8 @@ export function openDatabase(url: string): Db {
     return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
   }
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  return knexFactory({
+  const holder: { current?: Database } = {};
+  const db = knexFactory({
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
@@ -28,7 +44,7 @@ export function openDatabase(url: string): Db {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { pragma(s: string): unknown; prepare(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: Database, done: (err: Error | null, conn: unknown) => void) {
         try {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
@@ -36,6 +52,7 @@ export function openDatabase(url: string): Db {
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
           cachePreparedStatements(conn);
+          holder.current = conn;
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -43,6 +60,8 @@ export function openDatabase(url: string): Db {
       },
     },
   });
+  sqliteConnections.set(db, holder);
+  return db;
 }
 
 /**
@@ -50,10 +69,10 @@ export function openDatabase(url: string): Db {
  * Porta's queries are a small fixed set, so the connection keeps the most recent few hundred. knex only
  * runs them to completion (all/run), so a statement is never busy when it is handed out again.
  */
-function cachePreparedStatements(conn: { prepare(sql: string): unknown }, size = 256) {
+function cachePreparedStatements(conn: Database, size = 256) {
   const prepare = conn.prepare.bind(conn);
-  const cache = new Map<string, unknown>();
-  conn.prepare = (sql: string) => {
+  const cache = new Map<string, ReturnType<Database['prepare']>>();
+  conn.prepare = ((sql: string) => {
     let statement = cache.get(sql);
     if (statement === undefined) {
       statement = prepare(sql);
@@ -63,7 +82,7 @@ function cachePreparedStatements(conn: { prepare(sql: string): unknown }, size =
     }
     cache.set(sql, statement);
     return statement;
-  };
+  }) as Database['prepare'];
 }
 
 export async function migrate(db: Db): Promise<string[]> {

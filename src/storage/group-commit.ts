@@ -6,14 +6,12 @@
  * only after that commit: nothing is acknowledged before it is durable, and a caller that awaited its
  * write reads it back as before.
  */
-import type { Knex } from 'knex';
 import type { Db } from './db.js';
-
-type Write = (q: Knex | Knex.Transaction) => Promise<unknown>;
+import { runInTransaction, type Statement } from './statements.js';
 
 interface Queued {
-  write: Write;
-  resolve: (value: unknown) => void;
+  statement: Statement;
+  resolve: (changes: number) => void;
   reject: (reason: unknown) => void;
 }
 
@@ -23,9 +21,10 @@ export class GroupCommit {
 
   constructor(private readonly db: Db) {}
 
-  run<T>(write: (q: Knex | Knex.Transaction) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
+  /** Runs the statement in the next group; answers how many rows it changed. */
+  run(statement: Statement): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ statement, resolve, reject });
       if (this.queue.length === 1 && !this.flushing) setImmediate(() => void this.flush());
     });
   }
@@ -35,32 +34,22 @@ export class GroupCommit {
     while (this.queue.length) {
       const batch = this.queue;
       this.queue = [];
-      if (batch.length === 1) {
-        await settle(batch[0]!, this.db);
-        continue;
-      }
-      let results: unknown[] | undefined;
+      let changes: number[];
       try {
-        results = await this.db.transaction(async (trx) => {
-          const out = [];
-          for (const { write } of batch) out.push(await write(trx));
-          return out;
-        });
-      } catch {
+        changes = await runInTransaction(this.db, batch.map((q) => q.statement));
+      } catch (err) {
+        if (batch.length === 1) {
+          batch[0]!.reject(err);
+          continue;
+        }
         // One bad write must not fail the others: each runs again on its own and gets its own answer.
-        for (const queued of batch) await settle(queued, this.db);
+        for (const { statement, resolve, reject } of batch) {
+          await runInTransaction(this.db, [statement]).then(([n]) => resolve(n!), reject);
+        }
         continue;
       }
-      batch.forEach((queued, i) => queued.resolve(results[i]));
+      batch.forEach((q, i) => q.resolve(changes[i]!));
     }
     this.flushing = false;
-  }
-}
-
-async function settle({ write, resolve, reject }: Queued, db: Db) {
-  try {
-    resolve(await write(db));
-  } catch (err) {
-    reject(err);
   }
 }

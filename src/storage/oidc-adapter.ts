@@ -7,6 +7,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../clock.js';
 import type { Db } from './db.js';
 import { GroupCommit } from './group-commit.js';
+import { getRow } from './statements.js';
 
 const TABLE = 'oidc_payloads';
 
@@ -24,6 +25,14 @@ function toPayload(row: PayloadRow | undefined, now: number): AdapterPayload | u
   return payload;
 }
 
+const COLUMNS = 'payload, expires_at, consumed_at';
+const UPSERT = `INSERT INTO ${TABLE} (model, id, payload, grant_id, user_code, uid, account_id, expires_at, consumed_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
+  ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+    user_code = excluded.user_code, uid = excluded.uid, account_id = excluded.account_id,
+    expires_at = excluded.expires_at, consumed_at = NULL`;
+
+/** oidc-provider's sessions, grants, codes and tokens, in plain SQL (src/storage/statements.ts). */
 export class KnexAdapter implements Adapter {
   constructor(
     private readonly db: Db,
@@ -34,52 +43,47 @@ export class KnexAdapter implements Adapter {
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    const row = {
-      model: this.model,
-      id,
-      payload: JSON.stringify(payload),
-      grant_id: payload.grantId ?? null,
-      user_code: payload.userCode ?? null,
-      uid: payload.uid ?? null,
-      account_id: payload.accountId ?? null,
-      expires_at: expiresIn ? this.clock.now() + expiresIn * 1000 : null,
-      consumed_at: null,
-    };
-    await this.writes.run((q) => q(TABLE).insert(row).onConflict(['model', 'id']).merge());
+    await this.writes.run({
+      sql: UPSERT,
+      bindings: [
+        this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null,
+        payload.accountId ?? null, expiresIn ? this.clock.now() + expiresIn * 1000 : null,
+      ],
+    });
   }
 
-  private findWhere(where: Record<string, string>) {
-    return this.db(TABLE).where({ model: this.model, ...where })
-      .first('payload', 'expires_at', 'consumed_at') as Promise<PayloadRow | undefined>;
+  private async findBy(column: 'id' | 'uid' | 'user_code', value: string) {
+    const row = await getRow<PayloadRow>(this.db, { sql: `SELECT ${COLUMNS} FROM ${TABLE} WHERE model = ? AND ${column} = ? LIMIT 1`, bindings: [this.model, value] });
+    return toPayload(row, this.clock.now());
   }
 
-  async find(id: string) {
-    return toPayload(await this.findWhere({ id }), this.clock.now());
+  find(id: string) {
+    return this.findBy('id', id);
   }
 
-  async findByUid(uid: string) {
-    return toPayload(await this.findWhere({ uid }), this.clock.now());
+  findByUid(uid: string) {
+    return this.findBy('uid', uid);
   }
 
-  async findByUserCode(userCode: string) {
-    return toPayload(await this.findWhere({ user_code: userCode }), this.clock.now());
+  findByUserCode(userCode: string) {
+    return this.findBy('user_code', userCode);
   }
 
   async consume(id: string): Promise<void> {
-    const now = this.clock.now();
-    await this.writes.run((q) => q(TABLE).where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: now }));
+    await this.writes.run({ sql: `UPDATE ${TABLE} SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL`, bindings: [this.clock.now(), this.model, id] });
   }
 
   async destroy(id: string): Promise<void> {
-    await this.writes.run((q) => q(TABLE).where({ model: this.model, id }).delete());
+    await this.writes.run({ sql: `DELETE FROM ${TABLE} WHERE model = ? AND id = ?`, bindings: [this.model, id] });
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    // Found by grant_id alone: given `model = ? AND grant_id = ?`, SQLite (no statistics) picked the
-    // (model, user_code) index and read every row of the model — all of them, at a million sessions.
-    await this.writes.run((q) => q(TABLE).where({ model: this.model })
-      .whereIn(['model', 'id'], q(TABLE).select('model', 'id').where({ grant_id: grantId }))
-      .delete());
+    // Found by grant_id alone: given `model = ? AND grant_id = ?`, SQLite (no statistics) may pick
+    // another index on model and read every row of the model — all of them, at a million sessions.
+    await this.writes.run({
+      sql: `DELETE FROM ${TABLE} WHERE model = ? AND (model, id) IN (SELECT model, id FROM ${TABLE} WHERE grant_id = ?)`,
+      bindings: [this.model, grantId],
+    });
   }
 }
 
