@@ -172,7 +172,13 @@ async function main() {
   for (let r = -1; r < (wanted('signin') ? P.runs : -1); r++) {
     if (r >= 0) ceilings.push(await argon2Ceiling({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }, P.argon2Seconds));
     for (const s of servers) {
+      const profile = profiling && r === 0 && s.name === 'Porta' ? join(dir, 'signin.cpuprofile') : undefined;
+      if (profile) await s.proc.ask({ type: 'profile', file: profile });
       const figures = await signinLoad(s.proc.url, P.users, P.signinConcurrency, r < 0 ? P.signinWarmup : P.signinSeconds, collector(s));
+      if (profile) {
+        await s.proc.ask({ type: 'profile', file: profile });
+        say(`profile of Porta under sign-in: ${profile}\n${summarize(profile)}`);
+      }
       if (figures.failed) say(`  ${s.name} sign-in failures: ${figures.failed} (${figures.firstError})`);
       if (r >= 0) (signin[s.name] ??= []).push(figures);
     }

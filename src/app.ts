@@ -56,7 +56,10 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
  */
 function pagesOnly(routers: Router[]): Middleware {
   const pages = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as Middleware[]);
-  const firstSegment = (path: string) => path.split('/', 2)[1] ?? '';
+  const firstSegment = (path: string) => {
+    const end = path.indexOf('/', 1);
+    return path.slice(1, end === -1 ? undefined : end);
+  };
   const segments = new Set(routers.flatMap((r) => r.stack.map((layer) => {
     if (typeof layer.path !== 'string') throw new Error('Porta routes are declared with string paths');
     return firstSegment(layer.path);

@@ -4,6 +4,7 @@ import { emailKey, usernameKey, type Account, type AccountStatus, type UserType 
 import { generatePersonCode, isPersonCode } from '../accounts/person-code.js';
 import type { Clock } from '../clock.js';
 import type { Db } from './db.js';
+import { getRow } from './statements.js';
 
 interface AccountRow {
   id: string; person_code: string; username: string | null; password_hash: string | null;
@@ -101,7 +102,10 @@ export class Accounts {
   }
 
   async findById(id: string, trx: Db = this.db): Promise<Account | undefined> {
-    const row = (await trx('accounts').where({ id }).first()) as AccountRow | undefined;
+    // Every token, userinfo and introspection request looks its account up: plain SQL (statements.ts).
+    const row = trx === this.db
+      ? await getRow<AccountRow>(this.db, { sql: 'SELECT * FROM accounts WHERE id = ?', bindings: [id] })
+      : ((await trx('accounts').where({ id }).first()) as AccountRow | undefined);
     return row && fromRow(row);
   }
 
