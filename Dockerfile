@@ -24,6 +24,9 @@ RUN npm ci \
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# glibc gives every thread that allocates its own malloc arena and keeps what it freed there; libuv's
+# threads allocate argon2id's 19 MiB per sign-in, so without a cap RSS grows by ~90 MB (bench/RESULTS.md).
+ENV MALLOC_ARENA_MAX=2
 # package.json marks the root (src/paths.ts) and makes dist/ ES modules; the server reads
 # config/clients.json (the default CLIENTS_FILE) and interactions/static/porta.css at run time.
 COPY --from=build /app/package.json ./

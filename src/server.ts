@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { fromRoot } from './paths.js';
 import { createServices, type Services } from './services.js';
 import { migrate, openDatabase } from './storage/db.js';
-import { sweepExpired } from './storage/oidc-adapter.js';
+import { sweepExpired, type Sweep } from './storage/sweep.js';
 
 export interface Running {
   url: string;
@@ -62,10 +62,12 @@ export async function start({ config, clock = systemClock, logger = createLogger
   server.on('request', provider.callback());
 
   let sweeping: Promise<number> | undefined;
+  let expirySweep: Sweep | undefined;
   const sweep = () => {
     sweeping ??= (async () => {
       try {
-        const rows = await sweepExpired(db, clock, config.sweepBatchSize);
+        expirySweep = sweepExpired(db, config.databaseUrl, clock, config.sweepBatchSize);
+        const rows = await expirySweep.done;
         await services.keys.prune();
         await registration.sweep();
         if (rows) logger.debug({ rows }, 'expired rows swept');
@@ -94,6 +96,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
         server.close(() => ok());
         server.closeIdleConnections();
       });
+      expirySweep?.stop();
       await sweeping?.catch(() => undefined);
       await drainBackground();
       services.mailer.close();

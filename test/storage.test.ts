@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, openDatabase, type Db } from '../src/storage/db.js';
 import { GroupCommit } from '../src/storage/group-commit.js';
-import { adapterFactory, sweepExpired } from '../src/storage/oidc-adapter.js';
+import { adapterFactory } from '../src/storage/oidc-adapter.js';
+import { sweepExpired } from '../src/storage/sweep.js';
 import { TestClock } from './helpers/clock.js';
 
 let dir: string;
@@ -136,15 +137,41 @@ describe('direct statements and knex transactions', () => {
 });
 
 describe('expiry sweep', () => {
-  test('deletes expired rows in batches and keeps live ones', async () => {
+  test('deletes expired rows in batches and keeps live ones (a worker thread on a SQLite file)', async () => {
     const tokens = adapter('AccessToken');
     for (let i = 0; i < 25; i++) await tokens.upsert(`old${i}`, { grantId: 'g' }, 60);
     await tokens.upsert('live', { grantId: 'g' }, 3600);
     clock.advance(120_000);
-    expect(await sweepExpired(db, clock, 10)).toBe(25);
+    const url = join(dir, 'porta.sqlite');
+    expect(await sweepExpired(db, url, clock, 10).done).toBe(25);
     expect(await db('oidc_payloads').count({ n: '*' }).first()).toEqual({ n: 1 });
     expect(await tokens.find('live')).toBeDefined();
-    expect(await sweepExpired(db, clock, 10)).toBe(0);
+    expect(await sweepExpired(db, url, clock, 10).done).toBe(0);
+  });
+
+  test('in-process where another connection cannot see the data (in-memory database)', async () => {
+    const memory = openDatabase(':memory:');
+    try {
+      await migrate(memory);
+      const tokens = adapterFactory(memory, clock)('AccessToken');
+      for (let i = 0; i < 25; i++) await tokens.upsert(`old${i}`, { grantId: 'g' }, 60);
+      await tokens.upsert('live', { grantId: 'g' }, 3600);
+      clock.advance(120_000);
+      expect(await sweepExpired(memory, ':memory:', clock, 10).done).toBe(25);
+      expect(await tokens.find('live')).toBeDefined();
+    } finally {
+      await memory.destroy();
+    }
+  });
+
+  test('stop() ends it after the current batch', async () => {
+    const tokens = adapter('AccessToken');
+    for (let i = 0; i < 200; i++) await tokens.upsert(`old${i}`, {}, 60);
+    clock.advance(120_000);
+    const sweep = sweepExpired(db, join(dir, 'porta.sqlite'), clock, 1);
+    sweep.stop();
+    expect(await sweep.done).toBeLessThan(200);
+    expect(await db('oidc_payloads').count({ n: '*' }).first()).not.toEqual({ n: 0 });
   });
 });
 

@@ -126,31 +126,3 @@ export function adapterFactory(db: Db, clock: Clock) {
   const writes = new GroupCommit(db);
   return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(db, clock) : new KnexAdapter(db, clock, model, writes));
 }
-
-/** How long one sweep batch may hold the connection (and, on SQLite, the event loop). */
-const SWEEP_BATCH_MS = 5;
-
-/**
- * Deletes expired rows in batches, letting requests in between. A batch is bounded by time as well as
- * by `maxBatchSize` rows: deleting a row costs more in a large database (its index pages are out of
- * cache), so the batch shrinks until one takes about SWEEP_BATCH_MS, and grows back when they are quick.
- * Returns how many rows went.
- */
-export async function sweepExpired(db: Db, clock: Clock, maxBatchSize: number): Promise<number> {
-  let total = 0;
-  let batchSize = Math.min(maxBatchSize, 50);
-  for (;;) {
-    const now = clock.now();
-    const started = performance.now();
-    const deleted = await db(TABLE)
-      .whereIn(['model', 'id'], db(TABLE).select('model', 'id').where('expires_at', '<=', now).limit(batchSize))
-      .delete();
-    const ms = performance.now() - started;
-    total += deleted;
-    if (deleted < batchSize) return total;
-    const scaled = Math.floor(batchSize * Math.min(2, SWEEP_BATCH_MS / Math.max(ms, 0.1)));
-    batchSize = Math.max(1, Math.min(maxBatchSize, scaled));
-    // Let waiting requests in between batches.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
