@@ -40,10 +40,10 @@ process.on('message', (message: Message) => {
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     const started = performance.now();
-    running.sweep().then((rows) => {
+    running.sweep().then(({ rows, longestBatchMs }) => {
       const ms = performance.now() - started;
       delay.disable();
-      process.send?.({ type: 'sweep', rows, ms, maxEventLoopDelayMs: delay.max / 1e6, p99EventLoopDelayMs: delay.percentile(99) / 1e6 });
+      process.send?.({ type: 'sweep', rows, ms, longestBatchMs, maxEventLoopDelayMs: delay.max / 1e6, p99EventLoopDelayMs: delay.percentile(99) / 1e6 });
     }, (err: unknown) => process.send?.({ type: 'sweep', error: String(err) }));
   }
 });

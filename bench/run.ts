@@ -265,7 +265,7 @@ async function storage(): Promise<Results['storage']> {
   const expired = expireHalf(file, inserted, templates.length);
   say(`storage: expired ${expired.rows.toLocaleString('en')} rows in ${(expired.ms / 1000).toFixed(1)} s; sweeping with SWEEP_BATCH_SIZE=${config.sweepBatchSize}`);
   const sweep = await sweepUnderLoad(s, users);
-  say(`storage: sweep ${sweep.rows.toLocaleString('en')} rows in ${(sweep.ms / 1000).toFixed(1)} s; worst request ${sweep.worstDuring.toFixed(1)} ms during (${sweep.worstBefore.toFixed(1)} ms before); event loop held ≤ ${sweep.maxEventLoopDelayMs.toFixed(1)} ms`);
+  say(`storage: sweep ${sweep.rows.toLocaleString('en')} rows in ${(sweep.ms / 1000).toFixed(1)} s; worst request ${sweep.worstDuring.toFixed(1)} ms during (${sweep.worstBefore.toFixed(1)} ms before); event loop held ≤ ${sweep.maxEventLoopDelayMs.toFixed(1)} ms; longest batch ${sweep.longestBatchMs.toFixed(1)} ms`);
   const sizeSwept = size();
   await s.proc.stop();
   return { sessions: P.sessions, rows: inserted.rows, insertSeconds: inserted.ms / 1000, bytesPerSession: (sizeAfter - sizeBefore) / P.sessions, fileBytes: sizeAfter, fileBytesAfterSweep: sizeSwept, empty, full, memory, expired: expired.rows, sweep, batchSize: config.sweepBatchSize };
@@ -304,7 +304,7 @@ async function sweepUnderLoad(s: Server, users: number) {
   });
   await new Promise((ok) => setTimeout(ok, 3000));
   const sweepStart = performance.now();
-  const result = await s.proc.ask<{ rows: number; ms: number; maxEventLoopDelayMs: number; p99EventLoopDelayMs: number; error?: string }>({ type: 'sweep' });
+  const result = await s.proc.ask<{ rows: number; ms: number; longestBatchMs: number; maxEventLoopDelayMs: number; p99EventLoopDelayMs: number; error?: string }>({ type: 'sweep' });
   const sweepEnd = performance.now();
   running = false;
   await Promise.all(loops);

@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { fromRoot } from './paths.js';
 import { createServices, type Services } from './services.js';
 import { migrate, openDatabase } from './storage/db.js';
-import { sweepExpired, type Sweep } from './storage/sweep.js';
+import { sweepExpired, type Sweep, type SweepResult } from './storage/sweep.js';
 
 export interface Running {
   url: string;
@@ -25,7 +25,7 @@ export interface Running {
   provider: Provider;
   services: Services;
   /** One pass of the expiry sweep (the timer runs it every SWEEP_INTERVAL_SECONDS). */
-  sweep(): Promise<number>;
+  sweep(): Promise<SweepResult>;
   close(): Promise<void>;
 }
 
@@ -61,17 +61,17 @@ export async function start({ config, clock = systemClock, logger = createLogger
   const { provider, registration } = createApp(services, issuer, await services.keys.jwks(), clients);
   server.on('request', provider.callback());
 
-  let sweeping: Promise<number> | undefined;
+  let sweeping: Promise<SweepResult> | undefined;
   let expirySweep: Sweep | undefined;
   const sweep = () => {
     sweeping ??= (async () => {
       try {
         expirySweep = sweepExpired(db, config.databaseUrl, clock, config.sweepBatchSize);
-        const rows = await expirySweep.done;
+        const result = await expirySweep.done;
         await services.keys.prune();
         await registration.sweep();
-        if (rows) logger.debug({ rows }, 'expired rows swept');
-        return rows;
+        if (result.rows) logger.info(result, 'expired rows swept');
+        return result;
       } finally {
         sweeping = undefined;
       }

@@ -18,9 +18,14 @@ import { sqlitePath, type Db } from './db.js';
 /** How long one batch may hold the write lock. */
 const BATCH_MS = 5;
 
+export interface SweepResult {
+  rows: number;
+  /** The longest any one batch took: how long a request could have waited for the write lock. */
+  longestBatchMs: number;
+}
+
 export interface Sweep {
-  /** How many rows went. */
-  done: Promise<number>;
+  done: Promise<SweepResult>;
   /** Ends the sweep after its current batch (shutdown); `done` still answers. */
   stop(): void;
 }
@@ -35,15 +40,17 @@ export function sweepExpired(db: Db, databaseUrl: string, clock: Clock, maxBatch
 function sweepInProcess(db: Db, clock: Clock, batchSize: number): Sweep {
   let stopped = false;
   const done = (async () => {
-    let total = 0;
+    const result = { rows: 0, longestBatchMs: 0 };
     while (!stopped) {
+      const started = performance.now();
       const expired = db('oidc_payloads').select('model', 'id').where('expires_at', '<=', clock.now()).limit(batchSize);
       const deleted = await db('oidc_payloads').whereIn(['model', 'id'], expired).delete();
-      total += deleted;
+      result.rows += deleted;
+      result.longestBatchMs = Math.max(result.longestBatchMs, performance.now() - started);
       if (deleted < batchSize) break;
       await new Promise((resolve) => setImmediate(resolve)); // let waiting requests in
     }
-    return total;
+    return result;
   })();
   return { done, stop: () => { stopped = true; } };
 }
@@ -54,7 +61,7 @@ const { parentPort, workerData: w } = require('node:worker_threads');
 const Database = require(w.driver);
 const stop = new Int32Array(w.stop);
 const db = new Database(w.file);
-let total = 0;
+const result = { rows: 0, longestBatchMs: 0 };
 try {
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
@@ -64,7 +71,8 @@ try {
     const started = performance.now();
     const deleted = remove.run(w.now, size).changes;
     const ms = performance.now() - started;
-    total += deleted;
+    result.rows += deleted;
+    result.longestBatchMs = Math.max(result.longestBatchMs, ms);
     db.pragma('wal_checkpoint(PASSIVE)');
     if (deleted < size) break;
     // Towards ${BATCH_MS} ms: scaled by how long this batch took, at most doubling.
@@ -73,14 +81,14 @@ try {
 } finally {
   db.close();
 }
-parentPort.postMessage(total);
+parentPort.postMessage(result);
 `;
 
 function sweepInWorker(file: string, now: number, maxBatchSize: number): Sweep {
   const stop = new SharedArrayBuffer(4);
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { file, now, max: maxBatchSize, driver, stop } });
-  const done = new Promise<number>((resolve, reject) => {
+  const done = new Promise<SweepResult>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`sweep worker exited with code ${code}`)));
