@@ -16,6 +16,7 @@ import { recoveryRoutes } from '../interactions/recovery.js';
 import { registrationRoutes } from '../interactions/registration.js';
 import { signinRoutes } from '../interactions/signin.js';
 import { requestContext } from './http/context.js';
+import { requestLogger } from './logger.js';
 import { errorHandler } from './http/errors.js';
 import { tokenEndpointLimit } from './http/rate-limit.js';
 import { securityHeaders } from './http/security.js';
@@ -36,7 +37,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const auth = new Authenticator(s, issuer);
   // Services with a home page (client_uri), listed after activation for people who came without one.
   const serviceLinks = clients.filter((c) => typeof c.client_uri === 'string').map((c) => ({ name: String(c.client_name ?? c.client_id), url: String(c.client_uri) }));
-  provider.use(requestContext({ logger: s.logger, defaultLocale: s.config.defaultLocale }));
+  provider.use(requestContext({ logger: s.logger, requestLog: requestLogger(s.logger), defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
   provider.use(errorHandler);
   provider.use(tokenEndpointLimit(s.config.tokenRequestsPerIpPerMinute));

@@ -66,6 +66,8 @@ function nextRequestId(): string {
 
 interface ContextOptions {
   logger: Logger;
+  /** Writes the request line (src/logger.ts requestLogger). */
+  requestLog: Logger;
   defaultLocale: Locale;
 }
 
@@ -82,9 +84,9 @@ export function requestContext(opts: ContextOptions) {
     try {
       await next();
     } finally {
-      // The root logger, not a per-request child: this line is written for every request. The path
-      // only: query strings carry codes and tokens.
-      opts.logger.info({ reqId: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      // Not a per-request child: this line is written for every request. The path only: query
+      // strings carry codes and tokens.
+      opts.requestLog.info({ reqId: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   };
 }
