@@ -6,8 +6,9 @@
  * (a checkpoint). On the event loop that stalled requests for tens to hundreds of milliseconds at a
  * million sessions (bench/RESULTS.md). So on a SQLite file the sweep runs in a worker thread on a
  * connection of its own: requests wait only while one of its batches holds the write lock, and each
- * batch is bounded by time (~5 ms) as well as by rows. The worker checkpoints after every batch, so
- * the log never grows long enough for a request's commit to have to do it. On PostgreSQL (or an
+ * batch is sized for ~5 ms as well as bounded by rows (a stalling disk can still stretch one). The
+ * worker checkpoints after every batch, so the log seldom grows long enough for a request's commit to
+ * have to do it. On PostgreSQL (or an
  * in-memory SQLite database, which another connection cannot see) it runs in-process.
  */
 import { createRequire } from 'node:module';
