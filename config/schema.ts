@@ -100,7 +100,7 @@ export const settings = {
   inactiveWarningDays: setting({ env: 'INACTIVE_WARNING_DAYS', schema: int(0, 365), default: 30, doc: 'Days before an unused account is disabled that its holder is emailed a warning (0: no warning). The account is never disabled sooner than this after the warning.' }),
   inactiveGraceDays: setting({ env: 'INACTIVE_GRACE_DAYS', schema: int(0, 3650), default: 90, doc: 'Days an account disabled for inactivity is kept (the helpdesk can re-enable it) before `porta purge` deletes it.' }),
   sweepIntervalSeconds: setting({ env: 'SWEEP_INTERVAL_SECONDS', schema: int(0, 86400), default: 60, doc: 'How often expired rows are deleted (0 disables the sweep).' }),
-  sweepBatchSize: setting({ env: 'SWEEP_BATCH_SIZE', schema: int(1, 100000), default: 500, doc: 'Most rows the sweep deletes per statement; it also shrinks its batches to about 5 ms each, so no request waits long behind it.' }),
+  sweepBatchSize: setting({ env: 'SWEEP_BATCH_SIZE', schema: int(1, 100000), default: 500, doc: 'Most rows the sweep deletes per statement. On SQLite it runs in a background thread and also shrinks its batches to about 5 ms each, so requests seldom wait long behind it.' }),
 } as const;
 
 export type SettingName = keyof typeof settings;
