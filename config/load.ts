@@ -56,6 +56,8 @@ export function loadConfig({ env = process.env, overrides = {}, file }: LoadOpti
       const keys = out.cookieKeys as string[];
       if (keys.some((k) => DEVELOPMENT_COOKIE_KEYS.includes(k))) problems.push('COOKIE_KEYS: production refuses the development cookie keys; set your own (at least 32 random characters each)');
       if (keys.some((k) => k.length < 32)) problems.push('COOKIE_KEYS: in production each key needs at least 32 characters');
+      // Registration (always on) collects personal data: people must be able to read what is done with it.
+      if (!out.privacyNoticeUrl) problems.push('PRIVACY_NOTICE_URL: production needs the privacy notice that registration links to');
     }
   }
   if (problems.length) throw new ConfigError(problems);

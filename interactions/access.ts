@@ -19,6 +19,7 @@ import { ACCESS_CODE_PROMPT } from '../src/policy/access-code.js';
 import { NOT_ALLOWED_PROMPT } from '../src/policy/client-access.js';
 import type { Services } from '../src/services.js';
 import { field, form } from './forms.js';
+import { html, type SafeHtml } from './views/html.js';
 import { accessCodePage, confirmEmailPage, emailConfirmedPage, emailLinkProblemPage, notAllowedPage } from './views/access.js';
 
 function send(ctx: Context, body: { value: string }, status = 200) {
@@ -44,11 +45,14 @@ async function detailsAt(provider: Provider, ctx: Context, prompt: string) {
   return { uid: details.uid, prompt: details.prompt, accountId: details.session.accountId, clientId: String(details.params.client_id) };
 }
 
-/** Said to someone who proved the password of an account that cannot sign in; undefined for an active one. */
-export function inactiveAccountMessage(ctx: Context, s: Services, account: Account, uid: string): string | undefined {
+/**
+ * Said to someone who proved the password of an account that cannot sign in; undefined for an active one.
+ * A pending account gets a link (tappable, and the issuer's: never built from the request's Host).
+ */
+export function inactiveAccountMessage(ctx: Context, s: Services, account: Account, uid: string, issuer: string): SafeHtml | string | undefined {
   const { t } = ctx.state;
   if (account.status === 'disabled') return t('login.disabled', { contact: helpdesk(t, s.config.helpdeskContact) });
-  if (account.status === 'pending') return t('login.pending', { url: `${ctx.protocol}://${ctx.host}/register/help?interaction=${uid}` });
+  if (account.status === 'pending') return html`${t('login.pending')} <a href="${issuer}/register/help?interaction=${uid}">${t('login.pending_link')}</a>`;
   return undefined;
 }
 

@@ -2,6 +2,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
 import { AppError } from '../src/errors.js';
+import type { DateParts } from '../src/accounts/validation.js';
 import { csrfValid } from '../src/http/context.js';
 
 const parse = bodyParser({ enableTypes: ['form'], formLimit: '32kb', encoding: 'utf-8' });
@@ -23,4 +24,10 @@ export function field(ctx: Context, name: string, max: number, { trim = true } =
   const normalised = value.normalize('NFC');
   const out = trim ? normalised.trim() : normalised;
   return out.length > max ? undefined : out;
+}
+
+/** The three fields of views/fields.ts dateField, as typed (bounded). */
+export function dateParts(ctx: Context, name: string): DateParts {
+  const part = (key: string) => field(ctx, `${name}_${key}`, 8) ?? 'x';
+  return { day: part('day'), month: part('month'), year: part('year') };
 }

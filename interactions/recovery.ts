@@ -18,7 +18,7 @@ import { throttle } from '../src/http/rate-limit.js';
 import type { MessageKey } from '../src/i18n/index.js';
 import { loginName } from '../src/mail/account.js';
 import type { Services } from '../src/services.js';
-import { field, form } from './forms.js';
+import { dateParts, field, form } from './forms.js';
 import { forgotPasswordPage, forgotUsernamePage, linkProblemPage, recoverySentPage, resetDonePage, resetPasswordPage } from './views/recovery.js';
 
 type Errors = Record<string, string | undefined>;
@@ -130,7 +130,7 @@ export function recoveryRoutes(provider: Provider, s: Services): Router {
     try {
       const { account } = await reset.open(ctx.query.token);
       show(ctx, resetPasswordPage(pageContext(ctx, ctx.originalUrl), {
-        token: String(ctx.query.token), login: loginName(account), requiresBirthdate: reset.requiresBirthdate, birthdate: '', errors: {},
+        token: String(ctx.query.token), login: loginName(account), requiresBirthdate: reset.requiresBirthdate, birthdate: { day: '', month: '', year: '' }, errors: {},
       }));
     } catch (err) {
       renderLinkProblem(ctx, s, err, 'reset');
@@ -139,7 +139,7 @@ export function recoveryRoutes(provider: Provider, s: Services): Router {
 
   router.post('/recover/password/reset', perIp(s, 'reset-password'), form, async (ctx) => {
     const token = field(ctx, 'token', 64) ?? '';
-    const birthdate = field(ctx, 'birthdate', 10) ?? '';
+    const birthdate = dateParts(ctx, 'birthdate');
     try {
       const outcome = await reset.complete(token, {
         password: field(ctx, 'password', 128, { trim: false }), confirm: field(ctx, 'password_confirm', 128, { trim: false }), birthdate,

@@ -13,6 +13,7 @@ import { inactiveAccountMessage } from './access.js';
 import { field, form } from './forms.js';
 import type { PromptRouters } from './prompts.js';
 import { consentPage, loginPage } from './views/pages.js';
+import type { SafeHtml } from './views/html.js';
 
 export function signinRoutes(provider: Provider, s: Services, prompts: PromptRouters, auth: Authenticator): Router {
   const router = new Router();
@@ -22,7 +23,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     return client?.clientName ?? String(clientId);
   }
 
-  function renderLogin(ctx: Context, uid: string, name: string, login: string, error?: string) {
+  function renderLogin(ctx: Context, uid: string, name: string, login: string, error?: string | SafeHtml) {
     ctx.type = 'html';
     ctx.body = loginPage(pageContext(ctx, `/interaction/${uid}`), { uid, clientName: name, login, error }).value;
   }
@@ -70,7 +71,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
       // everyone else sees a wrong password.
       const message = result.kind === 'locked'
         ? ctx.state.t('login.locked', { time: formatDateTime(ctx.state.locale, result.until, s.config.timeZone) })
-        : (result.kind === 'ok' && inactiveAccountMessage(ctx, s, result.account, details.uid)) || ctx.state.t('login.invalid');
+        : (result.kind === 'ok' && inactiveAccountMessage(ctx, s, result.account, details.uid, provider.issuer)) || ctx.state.t('login.invalid');
       return renderLogin(ctx, details.uid, name, login, message);
     }
 

@@ -99,6 +99,8 @@ export async function start({ config, clock = systemClock, logger = createLogger
       expirySweep?.stop();
       await sweeping?.catch(() => undefined);
       await drainBackground();
+      // Mails sent after a page was answered (registration) go out before the transport closes.
+      await services.mailer.idle();
       services.mailer.close();
       await db.destroy();
     },

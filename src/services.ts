@@ -29,6 +29,7 @@ export interface Services {
 export const keyRetentionMs = (config: Config) => (Math.max(config.idTokenTtlSeconds, config.accessTokenTtlSeconds) + 60) * 1000;
 
 export function createServices(config: Config, db: Db, clock: Clock, logger: Logger): Services {
+  const rateLimits = new RateLimits(db);
   return {
     config, clock, logger, db,
     accounts: new Accounts(db, clock),
@@ -36,7 +37,7 @@ export function createServices(config: Config, db: Db, clock: Clock, logger: Log
     hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),
     keys: new SigningKeys(db, clock, config.keysEncryptionSecret, keyRetentionMs(config)),
     flows: new Flows(db, clock),
-    mailer: new Mailer(config, logger),
-    rateLimits: new RateLimits(db),
+    mailer: new Mailer(config, logger, rateLimits.limiter('notice-recipient', config.noticesPerRecipientPerDay, 86400)),
+    rateLimits,
   };
 }

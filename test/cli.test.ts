@@ -157,7 +157,7 @@ describe('porta clients', () => {
   test('production refuses short and example secrets', async () => {
     const clientsFile = join(dir, 'clients.json');
     writeFileSync(clientsFile, '[]');
-    const production = { env: { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION_COOKIE_KEYS, CLIENTS_FILE: clientsFile } };
+    const production = { env: { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION_COOKIE_KEYS, CLIENTS_FILE: clientsFile, PRIVACY_NOTICE_URL: 'https://uni.example/privacy' } };
     const withSecret = (secret: string) => ['clients', 'add', '--id', 'library-app', '--secret', secret, '--redirect-uri', 'https://library.example.org/cb'];
 
     expectUsageError(await cli(withSecret('short-secret'), production), 'production refuses client secrets shorter than 32 characters');
@@ -168,7 +168,7 @@ describe('porta clients', () => {
   });
 
   test('production refuses the shipped example clients file, naming CLIENTS_FILE', async () => {
-    const r = await cli(['clients', 'list'], { env: { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION_COOKIE_KEYS } });
+    const r = await cli(['clients', 'list'], { env: { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION_COOKIE_KEYS, PRIVACY_NOTICE_URL: 'https://uni.example/privacy' } });
     expectUsageError(r, /invalid configuration: CLIENTS_FILE: .*production refuses development or short client secrets/);
   });
 });

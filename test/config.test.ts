@@ -50,8 +50,14 @@ test('an unknown key in the file is an error, and secrets are never echoed', () 
 test('production refuses the development cookie keys and the shipped client secrets', async () => {
   expect(problems(() => loadConfig({ env: { NODE_ENV: 'production', COOKIE_KEYS: DEVELOPMENT_COOKIE_KEYS.join(',') }, file: '' })).join('\n'))
     .toMatch(/COOKIE_KEYS: production refuses the development cookie keys/);
-  await expect(startPorta({ nodeEnv: 'production', cookieKeys: 'a-real-production-key-of-32-chars-or-more', clientsFile: fromRoot('config/clients.json') }))
+  await expect(startPorta({ nodeEnv: 'production', cookieKeys: 'a-real-production-key-of-32-chars-or-more', clientsFile: fromRoot('config/clients.json'), privacyNoticeUrl: 'https://uni.example/privacy' }))
     .rejects.toThrow(/admissions.*production refuses development or short client secrets/);
+});
+
+test('production requires the privacy notice that registration links to', () => {
+  const production = { NODE_ENV: 'production', COOKIE_KEYS: 'a-real-production-key-of-32-chars-or-more', CLIENTS_FILE: '' };
+  expect(problems(() => loadConfig({ env: production, file: '' }))).toEqual(['PRIVACY_NOTICE_URL: production needs the privacy notice that registration links to']);
+  expect(loadConfig({ env: { ...production, PRIVACY_NOTICE_URL: 'https://uni.example/privacy' }, file: '' }).privacyNoticeUrl).toBe('https://uni.example/privacy');
 });
 
 test('the server process exits with a one-line reason on a bad setting', () => {

@@ -38,7 +38,7 @@ test('a killed server loses no acknowledged registration and restarts on a sound
         try {
           const page = await browser.go('/register');
           const res = await browser.submit(page, '/register', {
-            given_name: 'Ada', family_name: 'Lovelace', birthdate: '1999-12-10', phone: '3331234567', email: `${username}@example.org`,
+            given_name: 'Ada', family_name: 'Lovelace', birthdate_day: '10', birthdate_month: '12', birthdate_year: '1999', phone: '3331234567', email: `${username}@example.org`,
             username, password: 'Tramonto sul lago 42', password_confirm: 'Tramonto sul lago 42', privacy: 'yes',
           });
           if (res.status === 200 && res.body.includes('Check your inbox')) acknowledged.push(username);

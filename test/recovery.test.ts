@@ -234,28 +234,29 @@ describe('forgot password', () => {
     await requestReset(account.username!);
     const browser = new Browser(porta.issuer);
     const form = await browser.go(await resetLink(account.email!));
-    expect(form.body).toContain('<label for="f-birthdate">Date of birth</label>');
+    expect(form.body).toContain('<legend>Date of birth</legend>');
+    expect(form.body).toContain('<label for="f-birthdate">Day</label>');
 
-    const wrong = await browser.submit(form, '/recover/password/reset', { birthdate: '2001-05-18', password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
+    const wrong = await browser.submit(form, '/recover/password/reset', { birthdate_day: '18', birthdate_month: '5', birthdate_year: '2001', password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
     expect(wrong.status).toBe(200);
     expect(wrong.body).toContain('<p class="field-error" id="f-birthdate-error">The date of birth does not match our records.</p>');
     expect((await signIn(new Browser(porta.issuer), account.username!, TEST_PASSWORD)).done.location).toMatch(/\?code=/);
 
-    // The date as people type it where there is no date picker.
-    const right = await browser.submit(wrong, '/recover/password/reset', { birthdate: '17/05/2001', password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
+    // Day, month and year in their own fields, with or without a leading zero.
+    const right = await browser.submit(wrong, '/recover/password/reset', { birthdate_day: '17', birthdate_month: '05', birthdate_year: '2001', password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
     expect(right.body).toContain('<h1>Your password has been changed</h1>');
 
     await requestReset(account.username!);
     const second = await browser.go(await resetLink(account.email!, 3));
     let page = second;
     for (let i = 1; i < 5; i++) {
-      page = await browser.submit(page, '/recover/password/reset', { birthdate: `2001-05-0${i}`, password: 'Yet another password 1', password_confirm: 'Yet another password 1' });
+      page = await browser.submit(page, '/recover/password/reset', { birthdate_day: `${i}`, birthdate_month: '5', birthdate_year: '2001', password: 'Yet another password 1', password_confirm: 'Yet another password 1' });
       expect(page.status).toBe(200);
     }
-    const locked = await browser.submit(page, '/recover/password/reset', { birthdate: '2001-05-09', password: 'Yet another password 1', password_confirm: 'Yet another password 1' });
+    const locked = await browser.submit(page, '/recover/password/reset', { birthdate_day: '9', birthdate_month: '5', birthdate_year: '2001', password: 'Yet another password 1', password_confirm: 'Yet another password 1' });
     expect(locked.status).toBe(410);
     expect(alertText(locked.body)).toBe('The date of birth was wrong too many times, so this link no longer works. Ask for a new one.');
-    const afterLock = await browser.submit(page, '/recover/password/reset', { birthdate: '17/05/2001', password: 'Yet another password 1', password_confirm: 'Yet another password 1' });
+    const afterLock = await browser.submit(page, '/recover/password/reset', { birthdate_day: '17', birthdate_month: '5', birthdate_year: '2001', password: 'Yet another password 1', password_confirm: 'Yet another password 1' });
     expect(afterLock.status).toBe(410);
     expect((await signIn(new Browser(porta.issuer), account.username!, NEW_PASSWORD)).done.location).toMatch(/\?code=/);
   });

@@ -21,10 +21,13 @@ async function boot(overrides: Record<string, unknown> = {}) {
   admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
 }
 
+/** A date of birth as typed in its three fields. */
+const born = (day: string, month: string, year: string) => ({ birthdate_day: day, birthdate_month: month, birthdate_year: year });
+
 function person(overrides: Record<string, string> = {}) {
   n++;
   return {
-    given_name: ' Giulia ', family_name: 'D’Angelo', birthdate: '17/05/2001', phone: '333 123 4567',
+    given_name: ' Giulia ', family_name: 'D’Angelo', ...born('17', '05', '2001'), phone: '333 123 4567',
     email: `giulia${n}.${Date.now()}@example.org`, username: `giulia${n}x${Date.now() % 100000}`,
     password: PASSWORD, password_confirm: PASSWORD, privacy: 'yes', ...overrides,
   };
@@ -157,15 +160,20 @@ describe('choose-credentials mode (default)', () => {
     ['contains the email', { email: 'lucrezia@example.org', password: 'Lucrezia-2024!x', password_confirm: 'Lucrezia-2024!x' }, 'password', 'The password must not contain your email address.'],
     ['not repeated', { password_confirm: 'something else entirely' }, 'password_confirm', 'The two passwords do not match.'],
     ['bad phone', { phone: '12' }, 'phone', 'Enter a valid phone number.'],
-    ['date of birth in the future', { birthdate: '2999-01-01' }, 'birthdate', 'The date of birth cannot be in the future.'],
-    ['not a date', { birthdate: '31/02/2001' }, 'birthdate', 'Enter a real date, for example 2001-05-17.'],
-    ['under the minimum age', { birthdate: new Date(Date.now() - 10 * 365 * 86400_000).toISOString().slice(0, 10) }, 'birthdate', 'You must be at least 16 years old to register.'],
+    ['date of birth in the future', born('1', '1', '2999'), 'birthdate', 'The date of birth cannot be in the future.'],
+    ['not a date', born('31', '2', '2001'), 'birthdate', 'Enter a real date as day, month and year, for example 17 5 2001.'],
+    ['a two-digit year', born('17', '5', '01'), 'birthdate', 'Enter a real date as day, month and year, for example 17 5 2001.'],
+    ['under the minimum age', born('1', '1', String(new Date().getUTCFullYear() - 10)), 'birthdate', 'You must be at least 16 years old to register.'],
     ['bad email', { email: 'not-an-address' }, 'email', 'Enter an email address like name@example.org.'],
+    ['two @ in the address', { email: 'victim@uni.example@evil.example' }, 'email', 'Enter an email address like name@example.org.'],
+    ['a quoted local part', { email: '"victim@uni.example"@evil.example' }, 'email', 'Enter an email address like name@example.org.'],
+    ['a look-alike username mixing Latin and Cyrillic', { username: 'd\u0435mo' }, 'username', 'Use the letters of one alphabet only: a username mixing, for example, Latin and Cyrillic letters could pass for someone else’s.'],
+    ['a look-alike username mixing Latin and Greek', { username: 'dem\u03bf' }, 'username', 'Use the letters of one alphabet only: a username mixing, for example, Latin and Cyrillic letters could pass for someone else’s.'],
     ['name with markup', { given_name: '<script>' }, 'given_name', 'Use letters, spaces, apostrophes and dashes only.'],
     ['name too long', { family_name: 'a'.repeat(101) }, 'family_name', 'This is too long.'],
     ['privacy not accepted', { privacy: '' }, 'privacy', 'You need to accept the privacy notice to register.'],
   ])('%s: the message stands next to the field and nothing is created', async (_name, change, fieldName, message) => {
-    await boot();
+    await boot({ privacyNoticeUrl: 'https://uni.example/privacy' });
     const me = person(change);
     const page = await register(new Browser(porta.issuer), me);
     expect(page.status).toBe(422);
@@ -220,12 +228,14 @@ describe('choose-credentials mode (default)', () => {
     const unknown = await ask({ username: 'nobody-at-all', password: PASSWORD });
     const strip = (body: string) => body.replace(/name="_csrf" value="[^"]+"/g, '');
     expect(strip(wrong.body)).toBe(strip(unknown.body));
+    await porta.services.mailer.idle();
     expect(smtp.to(me.email)).toHaveLength(1);
 
     expect((await ask({ username: me.username, password: PASSWORD })).body).toContain('we sent a new email');
-    expect(smtp.to(me.email)).toHaveLength(2);
+    await smtp.last(me.email, 2);
     const limited = await ask({ username: me.username, password: PASSWORD });
     expect(limited.body).toContain('We already sent several emails in the last hour.');
+    await porta.services.mailer.idle();
     expect(smtp.to(me.email)).toHaveLength(2);
     porta.clock.advance(HOUR + 1000);
     expect((await ask({ username: me.username, password: PASSWORD })).body).toContain('we sent a new email');
@@ -239,6 +249,7 @@ describe('choose-credentials mode (default)', () => {
     try {
       const page = await register(browser, me);
       expect(page.body).toContain('Check your inbox');
+      await porta.services.mailer.idle();
     } finally {
       smtp.refuse(false);
     }
@@ -257,15 +268,138 @@ describe('choose-credentials mode (default)', () => {
     expect(await porta.services.accounts.findByEmail(me.email)).toBeUndefined();
   });
 
-  test('registrations are rate-limited per address with 429 and Retry-After', async () => {
+  test('the per-IP limit counts only registrations, not typing mistakes, and answers with the form and what was typed', async () => {
     await boot({ registrationsPerIpPerHour: 2 });
     const browser = new Browser(porta.issuer);
-    await register(browser, person());
-    await register(browser, person());
-    const third = await register(browser, person());
+    for (let i = 0; i < 5; i++) expect((await register(browser, person({ phone: '12' }))).status).toBe(422);
+    expect((await register(browser, person())).body).toContain('Check your inbox');
+    expect((await register(browser, person())).body).toContain('Check your inbox');
+    const me = person();
+    const third = await register(browser, me);
     expect(third.status).toBe(429);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(alertText(third.body)).toMatch(/^Too many attempts\. Please wait \d+ minutes and try again\.$/);
+    expect(alertText(third.body)).toMatch(/^Many registrations came from your network in the last hour\. Please try again in \d+ minutes; what you typed is still in the form\.$/);
+    expect(third.body).toContain(`value="${me.email}"`);
+    expect(third.body).toContain(`value="${me.username}"`);
+    expect(third.body).toContain('<form method="post" action="/register"');
+    expect(await porta.services.accounts.findByEmail(me.email)).toBeUndefined();
+  });
+
+  test('a taken username gets the same answer whether or not the address has an account', async () => {
+    await boot();
+    const holder = person();
+    await register(new Browser(porta.issuer), holder);
+    await smtp.last(holder.email);
+    const taken = person({ username: holder.username });
+    const withHeldAddress = await register(new Browser(porta.issuer), { ...taken, email: holder.email });
+    const withFreeAddress = await register(new Browser(porta.issuer), taken);
+    const strip = (body: string, email: string) => body.replace(/name="_csrf" value="[^"]+"/g, '').replace(email, 'EMAIL');
+    expect(withHeldAddress.status).toBe(422);
+    expect(strip(withHeldAddress.body, holder.email)).toBe(strip(withFreeAddress.body, taken.email));
+    expect(withHeldAddress.body).toContain('This username is already taken. Choose another.');
+    await porta.services.mailer.idle();
+    expect(smtp.to(holder.email)).toHaveLength(1);
+  });
+
+  test('"someone tried to register with your address" notices are bounded per recipient per day', async () => {
+    await boot({ noticesPerRecipientPerDay: 3 });
+    const holder = person();
+    await register(new Browser(porta.issuer), holder);
+    await followLink(new Browser(porta.issuer), (await smtp.last(holder.email)).links.find((l) => l.includes('/activate'))!);
+    for (let i = 0; i < 6; i++) expect((await register(new Browser(porta.issuer), { ...person(), email: holder.email })).body).toContain('Check your inbox');
+    await porta.services.mailer.idle();
+    expect(smtp.to(holder.email).map((m) => m.subject)).toEqual(['Activate your university account', ...Array(3).fill('Someone tried to register with your email address')]);
+    // The limit is the recipient's own: other addresses get their mail.
+    const other = person();
+    await register(new Browser(porta.issuer), other);
+    expect((await smtp.last(other.email)).subject).toBe('Activate your university account');
+  });
+
+  test('registration is atomic: when the link cannot be stored, no account is left behind', async () => {
+    await boot();
+    const me = person();
+    const { db } = porta.services;
+    await db.schema.renameTable('flows', 'flows_unavailable');
+    try {
+      const page = await register(new Browser(porta.issuer), me);
+      expect(page.status).toBe(500);
+    } finally {
+      await db.schema.renameTable('flows_unavailable', 'flows');
+    }
+    expect(await porta.services.accounts.findByEmail(me.email)).toBeUndefined();
+    expect(await db('audit_events').where({ action: 'registration.created' }).count({ n: '*' }).first()).toMatchObject({ n: 0 });
+    await porta.services.mailer.idle();
+    expect(smtp.to(me.email)).toHaveLength(0);
+    // The same details work at once: nothing half-made holds the username or the address.
+    expect((await register(new Browser(porta.issuer), me)).body).toContain('Check your inbox');
+  });
+
+  test('the "check your inbox" page survives a language switch and a reload', async () => {
+    await boot();
+    const browser = new Browser(porta.issuer);
+    const me = person();
+    const sent = await register(browser, me);
+    expect(sent.url).toBe(`${porta.issuer}/register/sent`);
+    const italian = await browser.go('/register/sent?lang=it');
+    expect(italian.body).toContain('<h1>Controlla la posta</h1>');
+    expect(italian.body).toContain(`Abbiamo inviato un’email a ${me.email}.`);
+    expect(italian.body).not.toContain('name="given_name"');
+    // Without this browser's registration there is nothing to show: the form.
+    expect((await new Browser(porta.issuer).go('/register/sent')).url).toBe(`${porta.issuer}/register`);
+  });
+
+  test('the privacy notice is asked about only when there is one', async () => {
+    await boot();
+    const without = await new Browser(porta.issuer).go('/register');
+    expect(without.body).not.toContain('name="privacy"');
+    expect((await register(new Browser(porta.issuer), person({ privacy: '' }))).body).toContain('Check your inbox');
+    await porta.stop();
+    await boot({ privacyNoticeUrl: 'https://uni.example/privacy' });
+    const withNotice = await new Browser(porta.issuer).go('/register');
+    expect(withNotice.body).toContain('<a href="https://uni.example/privacy" target="_blank" rel="noopener">Read the privacy notice</a>');
+    expect(withNotice.body).toContain('name="privacy"');
+  });
+
+  test('opened from a sign-in, registration leads back to it', async () => {
+    await boot();
+    const browser = new Browser(porta.issuer);
+    const pending = await admissions.authorize();
+    const login = await browser.go(pending.url);
+    const uid = /\/interaction\/([\w-]+)\/login/.exec(login.body)![1]!;
+    const form = await browser.go(`/register?interaction=${uid}`);
+    expect(form.body).toContain(`<a href="/interaction/${uid}">Back to sign in</a>`);
+    expect((await browser.go(`/register/help?interaction=${uid}`)).body).toContain(`<a href="/interaction/${uid}">Back to sign in</a>`);
+    expect((await browser.go('/register')).body).not.toContain('Back to sign in');
+  });
+
+  test('activating on another device does not offer a sign-in that would fail there', async () => {
+    await boot();
+    const laptop = new Browser(porta.issuer);
+    const pending = await admissions.authorize();
+    const login = await laptop.go(pending.url);
+    const createLink = /href="(\/register\?interaction=[^"]+)"/.exec(login.body)![1]!;
+    const me = person();
+    await register(laptop, me, createLink);
+    const link = (await smtp.last(me.email)).links.find((l) => l.includes('/activate'))!;
+
+    const phone = new Browser(porta.issuer);
+    const done = await followLink(phone, link);
+    expect(done.body).toContain('Your account is active');
+    expect(done.body).not.toContain('Continue signing in');
+    expect(done.body).toContain('You started signing in to Admissions on another device or in another browser: continue there, or open Admissions again here and sign in.');
+    expect(done.body).toContain('<a href="/account">Sign in to your personal area</a>');
+  });
+
+  test('signing in to an account not activated yet links to a new activation email, at the issuer', async () => {
+    await boot();
+    const me = person();
+    await register(new Browser(porta.issuer), me);
+    const browser = new Browser(porta.issuer);
+    const pending = await admissions.authorize();
+    const login = await browser.go(pending.url);
+    const uid = /\/interaction\/([\w-]+)\/login/.exec(login.body)![1]!;
+    const answer = await browser.submit(login, /\/login$/, { login: me.username, password: PASSWORD });
+    expect(answer.body).toContain(`This account is not activated yet: open the link in the activation email we sent you. <a href="${porta.issuer}/register/help?interaction=${uid}">No email? Ask for a new one</a>`);
   });
 
   test('an Italian registration gets Italian pages and mail', async () => {
@@ -308,16 +442,23 @@ describe('assigned-code mode', () => {
     expect(tokens.claims()).toMatchObject({ person_code: personCode, user_type: 'external' });
   });
 
-  test('"didn’t get the email?" asks for person code and date of birth', async () => {
-    await boot({ registrationMode: 'assigned-code' });
+  test('"didn’t get the email?" asks for person code and date of birth, and resends only to the address on file', async () => {
+    await boot({ registrationMode: 'assigned-code', helpdeskContact: 'helpdesk@uni.example' });
     const browser = new Browser(porta.issuer);
     const { username: _u, password: _p, password_confirm: _c, ...me } = person();
     const sent = await browser.submit(await browser.go('/register'), '/register', me);
     const personCode = /<p class="code">(\d{8})<\/p>/.exec(sent.body)![1]!;
+    await smtp.last(me.email);
     const help = await browser.go('/register/help');
     expect(help.body).toContain('<label for="f-person_code">Person code</label>');
-    const corrected = `new.${me.email}`;
-    await browser.submit(help, '/register/help', { person_code: personCode, birthdate: '2001-05-17', new_email: corrected });
-    expect((await smtp.last(corrected)).text).toContain(`Your person code is ${personCode}.`);
+    expect(help.body).not.toContain('name="new_email"');
+    expect(help.body).toContain('If that address is wrong, contact helpdesk@uni.example.');
+    // A person code and a date of birth are facts others may know: they cannot move the link elsewhere.
+    const attacker = `attacker.${me.email}`;
+    await browser.submit(help, '/register/help', { person_code: personCode, ...born('17', '5', '2001'), new_email: attacker });
+    expect((await smtp.last(me.email, 2)).text).toContain(`Your person code is ${personCode}.`);
+    await porta.services.mailer.idle();
+    expect(smtp.to(attacker)).toHaveLength(0);
+    expect((await porta.services.accounts.findByLogin(personCode))?.email).toBe(me.email);
   });
 });

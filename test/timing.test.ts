@@ -75,7 +75,7 @@ test('registration: an address already in use takes as long as a new one', async
   const holder = await porta.createAccount();
   let n = 0;
   const person = (email: string) => ({
-    given_name: 'Anna', family_name: 'Verdi', birthdate: '2000-01-01', phone: '3331234567', email,
+    given_name: 'Anna', family_name: 'Verdi', birthdate_day: '1', birthdate_month: '1', birthdate_year: '2000', phone: '3331234567', email,
     username: `timing${++n}${Date.now() % 10000}`, password: 'Tramonto sul lago 42', password_confirm: 'Tramonto sul lago 42', privacy: 'yes',
   });
   const result = await compare(async (fields) => {

@@ -47,3 +47,24 @@ export function errorSummary(t: Translator, errors: Record<string, string | unde
   <ul>${entries.map(([name, message]) => html`<li><a href="#f-${name}">${labels[name] ? `${labels[name]}: ${message}` : message}</a></li>`)}</ul>
 </div>`;
 }
+
+/**
+ * A memorable date (date of birth) as three labelled fields — day, month, year — as accessibility guides
+ * recommend: no picker whose order follows the browser's locale while the hint follows the page's, so
+ * what is stored is what the person meant. Named `${name}_day`, `_month`, `_year`; read with forms.ts dateParts.
+ * The day field has the id `f-${name}`, so the error summary's link lands on it.
+ */
+export function dateField(t: Translator, f: { name: string; legend: string; values: Record<string, string | undefined>; error?: string; hint?: string }): SafeHtml {
+  const id = `f-${f.name}`;
+  const described = [f.hint ? `${id}-hint` : '', f.error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const part = (key: 'day' | 'month' | 'year', inputId: string, size: number) => html`<div class="date-part">
+    <label for="${inputId}">${t(`date.${key}`)}</label>
+    <input id="${inputId}" name="${f.name}_${key}" type="text" inputmode="numeric" pattern="[0-9]*" maxlength="${size}" size="${size}" value="${f.values[`${f.name}_${key}`] ?? ''}" autocomplete="bday-${key}" required${f.error ? html` aria-invalid="true"` : ''}>
+  </div>`;
+  return html`<fieldset class="field date" role="group"${described ? html` aria-describedby="${described}"` : ''}>
+  <legend>${f.legend}</legend>
+  ${f.hint ? html`<p class="hint" id="${id}-hint">${f.hint}</p>` : ''}
+  ${f.error ? html`<p class="field-error" id="${id}-error">${f.error}</p>` : ''}
+  <div class="date-parts">${part('day', id, 2)}${part('month', `${id}-month`, 2)}${part('year', `${id}-year`, 4)}</div>
+</fieldset>`;
+}

@@ -49,4 +49,5 @@ ${body}
 export const csrfField = (page: PageContext) => html`<input type="hidden" name="_csrf" value="${page.csrfToken}">`;
 
 /** An error summary that screen readers announce as soon as the page loads. */
-export const alertBox = (message: string | undefined) => (message ? html`<div class="alert" role="alert" id="form-error">${message}</div>` : html``);
+/** The alert at the top of a page: text, or markup built with `html` (e.g. with a link). */
+export const alertBox = (message: string | SafeHtml | undefined) => (message ? html`<div class="alert" role="alert" id="form-error">${message}</div>` : html``);

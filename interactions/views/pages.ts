@@ -2,7 +2,7 @@
 import { html, trusted, type SafeHtml } from './html.js';
 import { alertBox, csrfField, layout, type PageContext } from './layout.js';
 
-export function loginPage(page: PageContext, v: { uid: string; clientName: string; login: string; error?: string }): SafeHtml {
+export function loginPage(page: PageContext, v: { uid: string; clientName: string; login: string; error?: string | SafeHtml }): SafeHtml {
   const { t } = page;
   return layout(page, t('login.title'), html`
 <h1>${t('login.title')}</h1>

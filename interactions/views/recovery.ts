@@ -1,5 +1,6 @@
 /** Pages of forgot password / forgot username, the reset link, and the answers to a link that cannot be used. */
-import { errorSummary, field } from './fields.js';
+import type { DateParts } from '../../src/accounts/validation.js';
+import { dateField, errorSummary, field } from './fields.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 import { passwordFields, type Errors } from './password.js';
@@ -54,7 +55,7 @@ export function recoverySentPage(page: PageContext, v: { message: string; back?:
 ${backLink(page, v.back)}`);
 }
 
-export function resetPasswordPage(page: PageContext, v: { token: string; login: string; requiresBirthdate: boolean; birthdate: string; errors: Errors }): SafeHtml {
+export function resetPasswordPage(page: PageContext, v: { token: string; login: string; requiresBirthdate: boolean; birthdate: DateParts; errors: Errors }): SafeHtml {
   const { t } = page;
   return layout(page, t('reset.title'), html`
 <h1>${t('reset.title')}</h1>
@@ -62,7 +63,7 @@ export function resetPasswordPage(page: PageContext, v: { token: string; login: 
 ${errorSummary(t, v.errors)}
 <form method="post" action="/recover/password/reset" novalidate>
   ${csrfField(page)}<input type="hidden" name="token" value="${v.token}">
-  ${v.requiresBirthdate ? field({ name: 'birthdate', label: t('reset.birthdate'), type: 'date', value: v.birthdate, error: v.errors.birthdate, hint: t('reset.birthdate_hint'), autocomplete: 'bday', maxlength: 10 }) : ''}
+  ${v.requiresBirthdate ? dateField(t, { name: 'birthdate', legend: t('reset.birthdate'), values: { birthdate_day: v.birthdate.day, birthdate_month: v.birthdate.month, birthdate_year: v.birthdate.year }, error: v.errors.birthdate, hint: t('reset.birthdate_hint') }) : ''}
   ${passwordFields(t, v.errors, { login: v.login })}
   <button type="submit" class="primary">${t('reset.submit')}</button>
 </form>`);

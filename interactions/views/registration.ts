@@ -1,6 +1,6 @@
 /** Pages of registration and activation. */
 import { html, type SafeHtml } from './html.js';
-import { checkbox, errorSummary, field } from './fields.js';
+import { checkbox, dateField, errorSummary, field } from './fields.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 
 export type Mode = 'choose-credentials' | 'assigned-code';
@@ -8,8 +8,12 @@ export type Errors = Record<string, string | undefined>;
 export interface ServiceLink { name: string; url: string }
 
 const interactionField = (uid?: string) => (uid ? html`<input type="hidden" name="interaction" value="${uid}">` : '');
+/** Opened from a sign-in page: the way back to it. */
+const backToSignIn = (page: PageContext, uid?: string) => (uid ? html`<p><a href="/interaction/${uid}">${page.t('register.back_to_sign_in')}</a></p>` : '');
+/** A limit reached: said at the top of the form, which keeps what was typed. */
+const limitNotice = (notice?: string) => (notice ? html`<div class="alert" role="alert" id="form-error">${notice}</div>` : '');
 
-export function registerPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; privacyUrl: string; interactionUid?: string }): SafeHtml {
+export function registerPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; privacyUrl: string; interactionUid?: string; notice?: string }): SafeHtml {
   const { t } = page;
   const { values: val, errors: err } = v;
   const labels = {
@@ -19,14 +23,14 @@ export function registerPage(page: PageContext, v: { mode: Mode; values: Record<
   return layout(page, t('register.title'), html`
 <h1>${t('register.title')}</h1>
 <p class="notice">${t('register.persons_only')}</p>
-${errorSummary(t, err, labels)}
+${limitNotice(v.notice)}${errorSummary(t, err, labels)}
 <form method="post" action="/register" novalidate>
   ${csrfField(page)}${interactionField(v.interactionUid)}
   <fieldset>
     <legend>${t('register.section.person')}</legend>
     ${field({ name: 'given_name', label: t('register.given_name'), value: val.given_name, error: err.given_name, autocomplete: 'given-name', maxlength: 100 })}
     ${field({ name: 'family_name', label: t('register.family_name'), value: val.family_name, error: err.family_name, autocomplete: 'family-name', maxlength: 100 })}
-    ${field({ name: 'birthdate', label: t('register.birthdate'), type: 'date', value: val.birthdate, error: err.birthdate, hint: t('register.birthdate_hint'), autocomplete: 'bday', maxlength: 10 })}
+    ${dateField(t, { name: 'birthdate', legend: t('register.birthdate'), values: val, error: err.birthdate, hint: t('register.birthdate_hint') })}
   </fieldset>
   <fieldset>
     <legend>${t('register.section.contact')}</legend>
@@ -45,11 +49,11 @@ ${errorSummary(t, err, labels)}
     <label for="f-website">${t('register.honeypot')}</label>
     <input id="f-website" name="website" type="text" tabindex="-1" autocomplete="off">
   </div>
-  ${checkbox({ name: 'privacy', label: t('register.privacy'), checked: val.privacy === 'yes', error: err.privacy })}
-  ${v.privacyUrl ? html`<p><a href="${v.privacyUrl}" target="_blank" rel="noopener">${t('register.privacy_link')}</a></p>` : ''}
+  ${v.privacyUrl ? html`<p><a href="${v.privacyUrl}" target="_blank" rel="noopener">${t('register.privacy_link')}</a></p>
+  ${checkbox({ name: 'privacy', label: t('register.privacy'), checked: val.privacy === 'yes', error: err.privacy })}` : ''}
   <button type="submit" class="primary">${t('register.submit')}</button>
 </form>
-<p>${t('register.have_account')}</p>`);
+${v.interactionUid ? backToSignIn(page, v.interactionUid) : html`<p>${t('register.have_account')}</p>`}`);
 }
 
 export function registeredPage(page: PageContext, v: { mode: Mode; email: string; hours: number; personCode: string; interactionUid?: string }): SafeHtml {
@@ -88,7 +92,11 @@ ${errorSummary(t, v.errors, { password: t('register.password'), password_confirm
 </form>`);
 }
 
-export function activatedPage(page: PageContext, v: { personCode: string; continueTo?: { url: string; client: string }; services: ServiceLink[] }): SafeHtml {
+/**
+ * `continueTo` when this browser holds the sign-in it came from; `elsewhere` names the service when the
+ * sign-in was started on another device (or browser), which is where it can be continued.
+ */
+export function activatedPage(page: PageContext, v: { personCode: string; continueTo?: { url: string; client: string }; elsewhere?: string; services: ServiceLink[] }): SafeHtml {
   const { t } = page;
   return layout(page, t('activate.done.title'), html`
 <h1>${t('activate.done.title')}</h1>
@@ -96,6 +104,8 @@ export function activatedPage(page: PageContext, v: { personCode: string; contin
 <p class="code">${v.personCode}</p>
 <p>${t('activate.done.person_code_hint')}</p>
 ${v.continueTo ? html`<p><a class="button" href="${v.continueTo.url}">${t('activate.done.continue', { client: v.continueTo.client })}</a></p>` : ''}
+${v.elsewhere ? html`<p class="notice">${t('activate.done.elsewhere', { client: v.elsewhere })}</p>` : ''}
+${v.continueTo ? '' : html`<p><a href="/account">${t('activate.done.sign_in')}</a></p>`}
 ${v.services.length ? html`<h2>${t('activate.done.services')}</h2><ul>${v.services.map((sv) => html`<li><a href="${sv.url}">${sv.name}</a></li>`)}</ul>` : ''}`);
 }
 
@@ -109,23 +119,24 @@ export function linkProblemPage(page: PageContext, v: { problem: 'expired' | 'us
 ${v.problem === 'expired' || v.problem === 'invalid' ? html`<p><a href="/register">${t('activate.register_again')}</a></p>` : ''}`);
 }
 
-export function helpPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; outcome?: string; interactionUid?: string }): SafeHtml {
+export function helpPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; outcome?: string; notice?: string; interactionUid?: string; helpdesk: string }): SafeHtml {
   const { t } = page;
   const { values: val, errors: err } = v;
   return layout(page, t('help.title'), html`
 <h1>${t('help.title')}</h1>
-${v.outcome ? html`<p class="notice" role="status">${v.outcome}</p>` : ''}
-<p>${v.mode === 'assigned-code' ? t('help.intro_code') : t('help.intro')}</p>
+${v.outcome ? html`<p class="notice" role="status">${v.outcome}</p>` : ''}${limitNotice(v.notice)}
+<p>${v.mode === 'assigned-code' ? t('help.intro_code', { contact: v.helpdesk }) : t('help.intro')}</p>
 ${errorSummary(t, err, { username: t('help.username'), password: t('help.password'), person_code: t('help.person_code'), birthdate: t('register.birthdate'), new_email: t('help.new_email') })}
 <form method="post" action="/register/help" novalidate>
   ${csrfField(page)}${interactionField(v.interactionUid)}
   ${v.mode === 'assigned-code' ? html`
   ${field({ name: 'person_code', label: t('help.person_code'), value: val.person_code, error: err.person_code, maxlength: 8, inputmode: 'numeric', autocomplete: 'username' })}
-  ${field({ name: 'birthdate', label: t('register.birthdate'), type: 'date', value: val.birthdate, error: err.birthdate, hint: t('register.birthdate_hint'), autocomplete: 'bday', maxlength: 10 })}`
+  ${dateField(t, { name: 'birthdate', legend: t('register.birthdate'), values: val, error: err.birthdate, hint: t('register.birthdate_hint') })}`
   : html`
   ${field({ name: 'username', label: t('help.username'), value: val.username, error: err.username, autocomplete: 'username', maxlength: 64 })}
-  ${field({ name: 'password', label: t('help.password'), type: 'password', error: err.password, autocomplete: 'current-password', maxlength: 128 })}`}
-  ${field({ name: 'new_email', label: t('help.new_email'), type: 'email', value: val.new_email, error: err.new_email, hint: t('help.new_email_hint'), autocomplete: 'email', maxlength: 254, required: false, inputmode: 'email' })}
+  ${field({ name: 'password', label: t('help.password'), type: 'password', error: err.password, autocomplete: 'current-password', maxlength: 128 })}
+  ${field({ name: 'new_email', label: t('help.new_email'), type: 'email', value: val.new_email, error: err.new_email, hint: t('help.new_email_hint'), autocomplete: 'email', maxlength: 254, required: false, inputmode: 'email' })}`}
   <button type="submit" class="primary">${t('help.submit')}</button>
-</form>`);
+</form>
+${backToSignIn(page, v.interactionUid)}`);
 }

@@ -36,10 +36,36 @@ export const emailKey = (email: string) => email.normalize('NFKC').trim().toLowe
 
 export const USERNAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}._-]{2,63}$/u;
 
-export type UsernameProblem = 'username.invalid' | 'username.looks_like_person_code';
+/**
+ * Scripts a username may be written in. A letter outside them is refused: with no script to compare it
+ * cannot be checked for look-alikes.
+ */
+const SCRIPTS = ['Latin', 'Greek', 'Cyrillic', 'Armenian', 'Hebrew', 'Arabic', 'Georgian', 'Devanagari', 'Bengali', 'Thai',
+  'Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo'] as const;
+const SCRIPT_TESTS = SCRIPTS.map((name) => [name, new RegExp(`\\p{Script_Extensions=${name}}`, 'u')] as const);
+/** TR39's augmented script sets: Han goes with kana (Japanese), Bopomofo and Hangul. */
+const AUGMENT: Record<string, string[]> = { Han: ['Jpan', 'Hanb', 'Kore'], Hiragana: ['Jpan'], Katakana: ['Jpan'], Bopomofo: ['Hanb'], Hangul: ['Kore'] };
+
+/**
+ * Unicode TR39 mixed-script detection: the scripts shared by every character (digits and `._-` belong
+ * to all) must not be empty. `dеmo` with a Cyrillic `е` has none, so it cannot pose as `demo`.
+ */
+export function isMixedScript(text: string): boolean {
+  let common: Set<string> | undefined;
+  for (const ch of text) {
+    if (/[\p{Script=Common}\p{Script=Inherited}]/u.test(ch) && !/\p{L}/u.test(ch)) continue;
+    const scripts = new Set(SCRIPT_TESTS.filter(([, re]) => re.test(ch)).flatMap(([name]) => [name, ...(AUGMENT[name] ?? [])]));
+    common = common ? new Set([...common].filter((x) => scripts.has(x))) : scripts;
+    if (!common.size) return true;
+  }
+  return false;
+}
+
+export type UsernameProblem = 'username.invalid' | 'username.looks_like_person_code' | 'username.mixed_script';
 export function checkUsername(username: string): UsernameProblem | undefined {
   const u = username.normalize('NFKC').trim();
   if (!USERNAME_PATTERN.test(u)) return 'username.invalid';
+  if (isMixedScript(u)) return 'username.mixed_script';
   // Eight digits would collide with the person-code login.
   if (/^\d+$/.test(u)) return 'username.looks_like_person_code';
   return undefined;

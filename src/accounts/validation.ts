@@ -18,15 +18,18 @@ export function checkName(raw: string): Checked<string> {
   return { value };
 }
 
+/** RFC 5322 dot-atom: atext runs joined by single dots (no quoted strings, no comments, no second `@`). */
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+
+/** Exactly one `@`, a dot-atom local part and a dotted domain: what we mail to is what was typed. */
 export function checkEmail(raw: string): Checked<string> {
   const value = raw.normalize('NFC').trim();
   if (!value) return { error: 'field.required' };
   if (value.length > 254) return { error: 'field.too_long' };
-  const at = value.lastIndexOf('@');
-  const local = value.slice(0, at);
-  const domain = value.slice(at + 1);
-  if (at < 1 || local.length > 64 || /\s|[<>()[\]\\,;:"]/.test(value) || CONTROL.test(value)
-    || !/^[^.@][^@]*\.[^.@]{2,}$/.test(domain) || domain.includes('..')) return { error: 'email.invalid' };
+  const parts = value.split('@');
+  const [local = '', domain = ''] = parts;
+  if (parts.length !== 2 || local.length > 64 || !DOT_ATOM.test(local) || CONTROL.test(value)
+    || /[\s<>()[\]\\,;:"]/.test(domain) || !/^[^.@][^@]*\.[^.@]{2,}$/.test(domain) || domain.includes('..')) return { error: 'email.invalid' };
   return { value };
 }
 
@@ -40,21 +43,18 @@ export function checkPhone(raw: string, region: string): Checked<string> {
   return { value: phone.format('E.164') };
 }
 
-function parseDate(value: string): [number, number, number] | undefined {
-  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (iso) return [Number(iso[1]), Number(iso[2]), Number(iso[3])];
-  const european = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$/.exec(value);
-  if (european) return [Number(european[3]), Number(european[2]), Number(european[1])];
-  return undefined;
-}
+/** A date as typed in the three fields of a date of birth (day, month, year); see interactions/views/fields.ts dateField. */
+export interface DateParts { day: string; month: string; year: string }
 
-/** A real past date (YYYY-MM-DD, or DD/MM/YYYY as typed where date pickers are missing), at least `minimumAge` years ago. */
-export function checkBirthdate(raw: string, minimumAge: number, now: number): Checked<string> {
-  const value = raw.trim();
-  if (!value) return { error: 'field.required' };
-  const parts = parseDate(value);
-  if (!parts) return { error: 'birthdate.invalid' };
-  const [year, month, day] = parts;
+/**
+ * A real past date, at least `minimumAge` years ago, from its three labelled parts: nothing to guess,
+ * so 17/05 can never be stored as 5 December. Returned as YYYY-MM-DD.
+ */
+export function checkBirthdate(parts: DateParts, minimumAge: number, now: number): Checked<string> {
+  const [d, m, y] = [parts.day.trim(), parts.month.trim(), parts.year.trim()];
+  if (!d && !m && !y) return { error: 'field.required' };
+  if (!/^\d{1,2}$/.test(d) || !/^\d{1,2}$/.test(m) || !/^\d{4}$/.test(y)) return { error: 'birthdate.invalid' };
+  const [year, month, day] = [Number(y), Number(m), Number(d)];
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return { error: 'birthdate.invalid' };
   const today = new Date(now);

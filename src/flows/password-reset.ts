@@ -6,7 +6,7 @@
  */
 import type { Account } from '../accounts/account.js';
 import { Lockout } from '../accounts/lockout.js';
-import { checkBirthdate } from '../accounts/validation.js';
+import { checkBirthdate, type DateParts } from '../accounts/validation.js';
 import { AppError } from '../errors.js';
 import type { Locale, MessageKey } from '../i18n/index.js';
 import { loginName, mailLocale, resetFederatedMail, resetMail } from '../mail/account.js';
@@ -85,12 +85,12 @@ export class PasswordReset {
    * Sets the new password from the link. Field problems come back to show next to the fields (the link
    * stays usable); too many wrong dates of birth end the link (AppError reset.locked, 410).
    */
-  async complete(token: unknown, input: { password?: string; confirm?: string; birthdate?: string }, o: { ip: string; locale: Locale }): Promise<ResetOutcome> {
+  async complete(token: unknown, input: { password?: string; confirm?: string; birthdate?: DateParts }, o: { ip: string; locale: Locale }): Promise<ResetOutcome> {
     const { s } = this;
     const { flow, account } = await this.open(token);
     const errors: ResetErrors = {};
     if (this.requiresBirthdate) {
-      const given = checkBirthdate(input.birthdate ?? '', 0, s.clock.now());
+      const given = checkBirthdate(input.birthdate ?? { day: '', month: '', year: '' }, 0, s.clock.now());
       if (given.error) errors.birthdate = given.error;
       else if (given.value !== account.birthdate) {
         const attempts = (flow.data.birthdateAttempts ?? 0) + 1;

@@ -4,16 +4,18 @@
  * - assigned-code: Porta assigns the person code (the login name); the link sets the password.
  * Either way: a pending account and a single-use link valid ACTIVATION_TTL_HOURS.
  * An address already in use is never revealed: the requester sees the same answer, the holder gets a mail.
+ * What costs (a password hash, an account, a mail) is counted per client IP; typing mistakes are not.
  */
 import { randomInt } from 'node:crypto';
-import type { Account } from '../accounts/account.js';
+import { emailKey, type Account } from '../accounts/account.js';
 import { generatePersonCode } from '../accounts/person-code.js';
 import { AppError } from '../errors.js';
 import { isLocale, type Locale, type MessageKey } from '../i18n/index.js';
-import type { Mail } from '../mail/mailer.js';
 import { activationMail, registrationAttemptMail } from '../mail/registration.js';
 import type { Services } from '../services.js';
+import { spend } from '../http/rate-limit.js';
 import { DuplicateError } from '../storage/accounts.js';
+import type { Db } from '../storage/db.js';
 import { assertUsable, type Flow, type FlowKind } from './flows.js';
 
 export interface RegistrationInput {
@@ -40,19 +42,14 @@ export class FieldErrors extends Error {
   }
 }
 
-/** Keeps the data when the mail server is down: the person can ask for the mail again. */
-async function sendQuietly(s: Services, mail: Mail, what: string): Promise<boolean> {
-  try {
-    await s.mailer.send(mail);
-    return true;
-  } catch (err) {
-    s.logger.error({ err, what }, 'mail not sent');
-    return false;
-  }
-}
 
 export class Registration {
-  constructor(private readonly s: Services, private readonly issuer: string) {}
+  /** Registrations and resends per client IP: each costs a password hash and usually a mail. */
+  private readonly perIp;
+
+  constructor(private readonly s: Services, private readonly issuer: string) {
+    this.perIp = s.rateLimits.limiter('register-ip', s.config.registrationsPerIpPerHour, 3600);
+  }
 
   get mode() { return this.s.config.registrationMode; }
   get flowKind(): FlowKind { return this.mode === 'assigned-code' ? 'set_password' : 'activation'; }
@@ -65,18 +62,27 @@ export class Registration {
    */
   async register(input: RegistrationInput, ip: string): Promise<{ personCode: string }> {
     const { s } = this;
+    // The username first, whoever holds the address: "taken" must not depend on whether the address is
+    // free (that would tell which addresses have accounts).
+    if (input.username && await s.accounts.findByLogin(input.username)) throw new FieldErrors({ username: 'username.taken' });
+    await spend(this.perIp, ip);
     const passwordHash = input.password ? await s.hasher.hash(input.password) : undefined;
     const holder = await s.accounts.findByEmail(input.email);
     if (holder) {
       await this.notifyHolder(holder, ip);
       return { personCode: generatePersonCode() };
     }
-    let account: Account;
+    let created: { account: Account; token: string };
     try {
-      account = await s.accounts.create({
-        username: input.username ?? null, passwordHash: passwordHash ?? null, givenName: input.givenName, familyName: input.familyName,
-        birthdate: input.birthdate, phone: input.phone, email: input.email, emailVerified: false,
-        userType: 'external', status: 'pending', locale: input.locale,
+      // Account, audit event and link together or not at all; the mail only after the commit.
+      created = await s.db.transaction(async (trx) => {
+        const account = await s.accounts.create({
+          username: input.username ?? null, passwordHash: passwordHash ?? null, givenName: input.givenName, familyName: input.familyName,
+          birthdate: input.birthdate, phone: input.phone, email: input.email, emailVerified: false,
+          userType: 'external', status: 'pending', locale: input.locale,
+        }, trx);
+        await s.audit.record({ action: 'registration.created', actor: `account:${account.id}`, accountId: account.id, ip, details: { mode: this.mode } }, trx);
+        return { account, token: await this.startLink(account, { interactionUid: input.interactionUid }, trx) };
       });
     } catch (err) {
       if (err instanceof DuplicateError && err.field === 'username') throw new FieldErrors({ username: 'username.taken' });
@@ -86,9 +92,8 @@ export class Registration {
       }
       throw err;
     }
-    await s.audit.record({ action: 'registration.created', actor: `account:${account.id}`, accountId: account.id, ip, details: { mode: this.mode } });
-    await this.sendLink(account, { interactionUid: input.interactionUid });
-    return { personCode: account.personCode };
+    this.mailLink(created.account, created.token);
+    return { personCode: created.account.personCode };
   }
 
   /** Someone registered with a taken address. A pending holder gets its link again; an active one a notice. */
@@ -96,11 +101,11 @@ export class Registration {
     const { s } = this;
     await s.audit.record({ action: 'registration.address_in_use', actor: 'anonymous', accountId: holder.id, ip });
     if (holder.status === 'pending' && await this.underResendLimit(holder)) {
-      await this.sendLink(holder, {});
+      this.mailLink(holder, await this.startLink(holder, {}));
       return;
     }
     const locale = isLocale(holder.locale) ? holder.locale : s.config.defaultLocale;
-    await sendQuietly(s, registrationAttemptMail({
+    s.mailer.sendLater(registrationAttemptMail({
       locale, to: holder.email!, signInUrl: `${this.issuer}/`,
       recoverPasswordUrl: `${this.issuer}/recover/password`, recoverUsernameUrl: `${this.issuer}/recover/username`,
     }), 'registration attempt notice');
@@ -111,12 +116,16 @@ export class Registration {
     return sent < this.s.config.activationResendPerHour;
   }
 
-  /** Starts a new flow (the old link stops working) and mails it. */
-  private async sendLink(account: Account, data: RegistrationFlowData): Promise<boolean> {
+  /** Starts a new flow (the old link stops working); returns its token, to mail after the commit. */
+  private async startLink(account: Account, data: RegistrationFlowData, trx: Db = this.s.db): Promise<string> {
+    const { token } = await this.s.flows.start({ kind: this.flowKind, accountId: account.id, ttlMs: this.ttlMs, data }, trx);
+    return token;
+  }
+
+  private mailLink(account: Account, token: string): void {
     const { s } = this;
-    const { token } = await s.flows.start({ kind: this.flowKind, accountId: account.id, ttlMs: this.ttlMs, data });
     const locale = isLocale(account.locale) ? account.locale : s.config.defaultLocale;
-    return sendQuietly(s, activationMail({
+    s.mailer.sendLater(activationMail({
       locale, to: account.email!, givenName: account.givenName, personCode: account.personCode,
       link: `${this.issuer}/activate?token=${token}`, ttlHours: s.config.activationTtlHours, mode: this.mode,
     }), 'activation');
@@ -159,16 +168,18 @@ export class Registration {
   }
 
   /**
-   * "Didn't get the email?": with proof of the registration (username + password, or person code +
-   * date of birth), sends a new link, to a corrected address when one is given. The caller answers the
-   * same whether or not anything matched; only a proved person learns about the per-hour limit.
+   * "Didn't get the email?": with proof of the registration, sends a new link. Username + password may
+   * also correct the address; person code + date of birth are facts others can know, so that proof only
+   * resends to the address on file (corrections go through the helpdesk). The caller answers the same
+   * whether or not anything matched; only a proved person learns about the per-hour limit.
    */
   async resend(who: Identification, newEmail: string | undefined, ip: string, interactionUid?: string): Promise<'sent' | 'limited' | 'no_match'> {
     const { s } = this;
+    await spend(this.perIp, ip);
     const account = await this.identify(who);
     if (!account) return 'no_match';
     if (!(await this.underResendLimit(account))) return 'limited';
-    if (newEmail && newEmail.toLowerCase() !== account.email?.toLowerCase()) {
+    if ('username' in who && newEmail && emailKey(newEmail) !== emailKey(account.email ?? '')) {
       const holder = await s.accounts.findByEmail(newEmail);
       if (holder) {
         await this.notifyHolder(holder, ip);
@@ -182,8 +193,11 @@ export class Registration {
       }
       await s.audit.record({ action: 'registration.email_corrected', actor: `account:${account.id}`, accountId: account.id, ip });
     }
-    await s.audit.record({ action: 'registration.resent', actor: `account:${account.id}`, accountId: account.id, ip });
-    await this.sendLink((await s.accounts.findById(account.id))!, { interactionUid });
+    const token = await s.db.transaction(async (trx) => {
+      await s.audit.record({ action: 'registration.resent', actor: `account:${account.id}`, accountId: account.id, ip }, trx);
+      return this.startLink(account, { interactionUid }, trx);
+    });
+    this.mailLink((await s.accounts.findById(account.id))!, token);
     return 'sent';
   }
 

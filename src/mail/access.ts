@@ -49,6 +49,7 @@ export function emailVerifyMail(o: { locale: Locale; to: string; givenName: stri
 export function emailSetNoticeMail(o: { locale: Locale; to: string; givenName: string; login: string; helpdesk: string }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
+    notice: true,
     subject: t('mail.email_set.subject'),
     greeting: t('mail.greeting', { name: o.givenName }),
     paragraphs: [t('mail.email_set.intro', { login: o.login })],

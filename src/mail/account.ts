@@ -47,6 +47,7 @@ export function usernameMail(o: { locale: Locale; to: string; givenName: string;
 export function passwordChangedMail(o: { locale: Locale; to: string; givenName: string; login: string; date: string; everywhere: boolean; recoverUrl: string }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
+    notice: true,
     subject: t('mail.password_changed.subject'),
     greeting: t('mail.account.greeting', { name: o.givenName }),
     paragraphs: [
@@ -72,6 +73,7 @@ export function emailConfirmMail(o: { locale: Locale; to: string; givenName: str
 export function emailInUseMail(o: { locale: Locale; to: string; recoverUsernameUrl: string; recoverPasswordUrl: string }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
+    notice: true,
     subject: t('mail.email_in_use.subject'),
     paragraphs: [t('mail.email_in_use.intro'), t('mail.email_in_use.recover', { username: o.recoverUsernameUrl, password: o.recoverPasswordUrl })],
     after: [t('mail.email_in_use.ignore')],
@@ -82,6 +84,7 @@ export function emailInUseMail(o: { locale: Locale; to: string; recoverUsernameU
 export function emailChangeNoticeMail(o: { locale: Locale; to: string; givenName: string; login: string; newEmail: string; reportLink: string; days: number }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
+    notice: true,
     subject: t('mail.email_change_notice.subject'),
     greeting: t('mail.account.greeting', { name: o.givenName }),
     paragraphs: [t('mail.email_change_notice.intro', { login: o.login, email: o.newEmail })],

@@ -3,11 +3,14 @@
  * an .eml file under MAIL_DIR and, outside production, its links are logged so a fresh clone can finish a
  * registration. A failed send is reported to the caller, which keeps its data and lets the person resend.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../logger.js';
+import { emailKey } from '../accounts/account.js';
 import { fromRoot } from '../paths.js';
 
 export interface Mail {
@@ -15,6 +18,12 @@ export interface Mail {
   subject: string;
   text: string;
   html: string;
+  /**
+   * A notice nobody asked for (someone tried to register with the address, the account was locked, the
+   * password or address changed…): at most NOTICES_PER_RECIPIENT_PER_DAY to one address, so a stranger
+   * cannot flood it. Links a person asked for have their own limits.
+   */
+  notice?: boolean;
 }
 
 /** SMTP_URL plus bounded timeouts, so a hung mail server cannot hold a request for minutes. */
@@ -25,16 +34,25 @@ function smtpOptions(url: string) {
 export class Mailer {
   private readonly transport: Transporter;
   private readonly toFiles: boolean;
+  private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDir' | 'nodeEnv'>, private readonly logger: Logger) {
+  /** `notices`: the per-recipient daily limiter (points = NOTICES_PER_RECIPIENT_PER_DAY); without it notices are not bounded. */
+  constructor(private readonly config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDir' | 'nodeEnv'>, private readonly logger: Logger,
+    private readonly notices?: RateLimiterAbstract) {
     this.toFiles = !config.smtpUrl;
     this.transport = this.toFiles
       ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
       : nodemailer.createTransport(smtpOptions(config.smtpUrl));
   }
 
+  /** Sends the mail; a notice over its recipient's daily limit is dropped (logged) instead. */
   async send(mail: Mail): Promise<void> {
-    const info = await this.transport.sendMail({ from: this.config.mailFrom, ...mail });
+    const { notice, ...message } = mail;
+    if (notice && !(await this.noticeAllowed(mail.to))) {
+      this.logger.warn({ subject: mail.subject }, 'notice not sent: daily limit for this recipient reached');
+      return;
+    }
+    const info = await this.transport.sendMail({ from: this.config.mailFrom, ...message });
     if (this.toFiles) {
       const dir = resolve(fromRoot(), this.config.mailDir);
       mkdirSync(dir, { recursive: true });
@@ -43,6 +61,35 @@ export class Mailer {
       // Development convenience only: a production log never holds a link with a token.
       const links = this.config.nodeEnv === 'production' ? undefined : [...mail.text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
       this.logger.info({ file, subject: mail.subject, links }, 'mail written to file (no SMTP_URL configured)');
+    }
+  }
+
+  /**
+   * Sends without making the caller wait: an answer then takes as long whichever mail goes (or whether a
+   * notice over its limit goes nowhere), and a slow mail server does not hold the page. A failure is
+   * logged; the caller has kept its data so the person can ask again. `idle()` waits for these sends.
+   */
+  sendLater(mail: Mail, what: string): void {
+    const sending = this.send(mail).catch((err: unknown) => this.logger.error({ err, what }, 'mail not sent'));
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  /** Resolves when every sendLater so far has been sent or has failed. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** One point of the recipient's daily allowance, spent atomically; the key is a hash, not the address. */
+  private async noticeAllowed(to: string): Promise<boolean> {
+    if (!this.notices) return true;
+    const key = createHash('sha256').update(emailKey(to)).digest('base64url');
+    try {
+      await this.notices.consume(key);
+      return true;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return false;
+      throw err;
     }
   }
 

@@ -27,6 +27,7 @@ export function activationMail(o: { locale: Locale; to: string; givenName: strin
 export function registrationAttemptMail(o: { locale: Locale; to: string; signInUrl: string; recoverPasswordUrl: string; recoverUsernameUrl: string }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
+    notice: true,
     subject: t('mail.attempt.subject'),
     paragraphs: [t('mail.attempt.intro'), t('mail.attempt.yours'), t('mail.attempt.recover', { password: o.recoverPasswordUrl, username: o.recoverUsernameUrl })],
     action: { label: t('mail.attempt.sign_in'), url: o.signInUrl },

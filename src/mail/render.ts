@@ -10,6 +10,8 @@ export interface MailParts {
   action?: { label: string; url: string };
   /** Shown after the action (e.g. how long the link is valid). */
   after?: string[];
+  /** A notice nobody asked for: bounded per recipient per day (see Mail.notice). */
+  notice?: boolean;
 }
 
 export function renderMail(t: Translator, to: string, parts: MailParts): Mail {
@@ -26,5 +28,5 @@ ${parts.greeting ? p(parts.greeting) : ''}${parts.paragraphs.map(p).join('')}
 ${parts.action ? `<p><a href="${escapeHtml(parts.action.url)}" style="display:inline-block;padding:10px 16px;background:#0b57a4;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(parts.action.label)}</a></p><p style="font-size:.875rem;color:#57606a">${escapeHtml(parts.action.url)}</p>` : ''}
 ${(parts.after ?? []).map(p).join('')}
 <hr><p style="font-size:.875rem;color:#57606a">${escapeHtml(footer)}</p></body></html>`;
-  return { to, subject: parts.subject, text, html };
+  return { to, subject: parts.subject, text, html, ...(parts.notice ? { notice: true } : {}) };
 }

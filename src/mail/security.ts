@@ -7,6 +7,7 @@ import { renderMail } from './render.js';
 export function lockoutMail(o: { locale: Locale; to: string; givenName: string; failures: number; until: number; timeZone: string; recoverUrl: string }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
+    notice: true,
     subject: t('mail.lockout.subject'),
     greeting: t('mail.greeting', { name: o.givenName }),
     paragraphs: [t('mail.lockout.intro', { failures: o.failures, until: formatDateTime(o.locale, o.until, o.timeZone) }), t('mail.lockout.not_you')],

@@ -27,6 +27,7 @@ const LIST_LIMIT_MAX = 10000;
 function checkedUsername(username: string): string {
   const problem = checkUsername(username);
   if (problem === 'username.invalid') throw new UsageError("--username must be 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  if (problem === 'username.mixed_script') throw new UsageError('--username must use the letters of one script only (no Latin mixed with Cyrillic or Greek look-alikes)');
   if (problem === 'username.looks_like_person_code') throw new UsageError('--username must not be only digits (it would look like a person code)');
   return username.normalize('NFKC').trim();
 }

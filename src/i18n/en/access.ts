@@ -28,7 +28,8 @@ export const access = {
   'access_code.none': 'No access code has been issued to you for this service yet. Ask for one at {contact}.',
 
   'login.disabled': 'This account is disabled. To find out why, or to have it enabled again, contact {contact}.',
-  'login.pending': 'This account is not activated yet: open the link in the activation email we sent you. No email? Ask for a new one at {url}',
+  'login.pending': 'This account is not activated yet: open the link in the activation email we sent you.',
+  'login.pending_link': 'No email? Ask for a new one',
 
   'email_verify.title': 'Confirm your email address',
   'email_verify.body': 'Confirm that {email} is your email address.',

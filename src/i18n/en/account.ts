@@ -20,7 +20,7 @@ export const account = {
   'reset.title': 'Choose a new password',
   'reset.intro': 'Choose a new password for the account {login}.',
   'reset.birthdate': 'Date of birth',
-  'reset.birthdate_hint': 'For example 2001-05-17 or 17/05/2001. We ask it to make sure the link is used by you.',
+  'reset.birthdate_hint': 'For example 17 5 2001. We ask it to make sure the link is used by you.',
   'reset.birthdate_wrong': 'The date of birth does not match our records.',
   'reset.locked': 'The date of birth was wrong too many times, so this link no longer works. Ask for a new one.',
   'reset.submit': 'Save the new password',

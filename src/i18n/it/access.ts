@@ -30,7 +30,8 @@ export const access: Record<keyof typeof en, string> = {
   'access_code.none': 'Non ti è ancora stato assegnato un codice di accesso per questo servizio. Richiedilo a {contact}.',
 
   'login.disabled': 'Questo account è disattivato. Per saperne il motivo o per riattivarlo, contatta {contact}.',
-  'login.pending': 'Questo account non è ancora attivo: apri il link nell’email di attivazione che ti abbiamo inviato. Non l’hai ricevuta? Richiedine una nuova su {url}',
+  'login.pending': 'Questo account non è ancora attivo: apri il link nell’email di attivazione che ti abbiamo inviato.',
+  'login.pending_link': 'Non l’hai ricevuta? Richiedine una nuova',
 
   'email_verify.title': 'Conferma il tuo indirizzo email',
   'email_verify.body': 'Conferma che {email} è il tuo indirizzo email.',

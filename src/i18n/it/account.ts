@@ -19,7 +19,7 @@ export const account: Record<keyof typeof enAccount, string> = {
   'reset.title': 'Scegli una nuova password',
   'reset.intro': 'Scegli una nuova password per l’account {login}.',
   'reset.birthdate': 'Data di nascita',
-  'reset.birthdate_hint': 'Per esempio 17/05/2001 o 2001-05-17. La chiediamo per essere sicuri che il link lo usi tu.',
+  'reset.birthdate_hint': 'Per esempio 17 5 2001. La chiediamo per essere sicuri che il link lo usi tu.',
   'reset.birthdate_wrong': 'La data di nascita non corrisponde ai nostri dati.',
   'reset.locked': 'La data di nascita è stata sbagliata troppe volte, quindi questo link non funziona più. Chiedine uno nuovo.',
   'reset.submit': 'Salva la nuova password',
