@@ -26,7 +26,7 @@ export class Mailer {
   private readonly transport: Transporter;
   private readonly toFiles: boolean;
 
-  constructor(private readonly config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDir' | 'nodeEnv'>, private readonly logger: Logger) {
+  constructor(private readonly config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDir' | 'nodeEnv'>, private readonly logger: Logger, private readonly counted?: (result: 'sent' | 'failed') => void) {
     this.toFiles = !config.smtpUrl;
     this.transport = this.toFiles
       ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
@@ -34,7 +34,14 @@ export class Mailer {
   }
 
   async send(mail: Mail): Promise<void> {
-    const info = await this.transport.sendMail({ from: this.config.mailFrom, ...mail });
+    let info;
+    try {
+      info = await this.transport.sendMail({ from: this.config.mailFrom, ...mail });
+    } catch (err) {
+      this.counted?.('failed');
+      throw err;
+    }
+    this.counted?.('sent');
     if (this.toFiles) {
       const dir = resolve(fromRoot(), this.config.mailDir);
       mkdirSync(dir, { recursive: true });
