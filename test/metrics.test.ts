@@ -73,6 +73,20 @@ describe('metrics', () => {
     expect(text).not.toMatch(/route="\/interaction\/[A-Za-z0-9_-]{10,}/);
   });
 
+  test('a lockout is counted once, however many refused sign-ins follow it', async () => {
+    porta = await startPorta({ metricsToken: TOKEN, loginLockoutThreshold: 2, loginDelayAfterFailures: 10 });
+    const account = await porta.createAccount();
+    const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+    for (let i = 0; i < 3; i++) {
+      const browser = new Browser(porta.issuer);
+      await browser.submit(await browser.go((await rp.authorize()).url), /\/login$/, { login: account.username!, password: 'Wrong-Password-000' });
+    }
+    const text = await (await fetch(`${porta.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(sample(text, 'porta_lockouts_total')).toBe(1);
+    expect(sample(text, 'porta_sign_ins_total{result="failed"}')).toBe(3);
+    expect(sample(text, 'porta_registrations_total')).toBe(0);
+  });
+
   test('METRICS_PORT serves them on a separate loopback listener', async () => {
     const port = await freePort();
     porta = await startPorta({ metricsPort: port });
