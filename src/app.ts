@@ -37,6 +37,9 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const auth = new Authenticator(s, issuer);
   // Services with a home page (client_uri), listed after activation for people who came without one.
   const serviceLinks = clients.filter((c) => typeof c.client_uri === 'string').map((c) => ({ name: String(c.client_name ?? c.client_id), url: String(c.client_uri) }));
+  // First, so its histogram covers everything after it; /metrics only when a token is configured.
+  provider.use(s.metrics.middleware());
+  if (s.config.metricsToken) provider.use(s.metrics.tokenEndpoint(s.config.metricsToken));
   provider.use(requestContext({ logger: s.logger, requestLog: requestLogger(s.logger), defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
   provider.use(errorHandler);

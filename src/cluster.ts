@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import { seedDevelopment } from '../db/seeds/development.js';
 import { systemClock } from './clock.js';
 import type { Logger } from './logger.js';
+import { clusterMetrics, listenMetrics } from './metrics.js';
 import { createServices } from './services.js';
 import { migrate, openDatabase } from './storage/db.js';
 
@@ -19,6 +20,10 @@ import { migrate, openDatabase } from './storage/db.js';
 export function checkClusterConfig(config: Config): void {
   if (config.workers > 1 && config.port === 0) {
     throw new ConfigError(['PORT: cluster mode (PORTA_WORKERS > 1) needs a fixed port, not 0: the workers share it, and the issuer derived from it must be the same in every worker']);
+  }
+  // A scrape of the shared port would reach one worker at random and see only its counts.
+  if (config.workers > 1 && config.metricsToken) {
+    throw new ConfigError(['METRICS_TOKEN: in cluster mode (PORTA_WORKERS > 1) use METRICS_PORT, which the primary serves with the sum over all workers']);
   }
 }
 
@@ -40,6 +45,7 @@ async function prepare(config: Config, logger: Logger): Promise<void> {
 /** Runs the primary until it is told to stop; resolves with the exit code. */
 export async function runPrimary(config: Config, logger: Logger): Promise<number> {
   await prepare(config, logger);
+  const metricsServer = config.metricsPort ? await listenMetrics(config.metricsPort, config.metricsHost, clusterMetrics()) : undefined;
 
   let stopping = false;
   let failed = false;
@@ -69,6 +75,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<number
       done(1);
     }, 15_000).unref();
     if (live().length === 0) done(failed ? 1 : 0);
+    metricsServer?.close();
   };
 
   cluster.on('listening', (worker) => {

@@ -2,6 +2,7 @@
  * Starts Porta: storage, keys, the app, the HTTP server and the expiry sweep; closes them in order.
  * Used by main.ts and by the tests (port 0, a temp database, an injected clock).
  */
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { drainBackground } from './flows/background.js';
 import { loadClientsFile } from './clients.js';
 import { systemClock, type Clock } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
+import { listenMetrics, reportToPrimary } from './metrics.js';
 import { fromRoot } from './paths.js';
 import { createServices, type Services } from './services.js';
 import { migrate, openDatabase } from './storage/db.js';
@@ -60,6 +62,12 @@ export async function start({ config, clock = systemClock, logger = createLogger
   const issuer = config.issuer ?? `http://localhost:${port}`;
   const { provider, registration } = createApp(services, issuer, await services.keys.jwks(), clients);
   server.on('request', provider.callback());
+  services.metrics.collectProcessMetrics();
+  // A cluster worker reports to the primary, which serves METRICS_PORT for all of them (src/cluster.ts).
+  if (cluster.isWorker) reportToPrimary(services.metrics);
+  const metricsServer = config.metricsPort && !cluster.isWorker
+    ? await listenMetrics(config.metricsPort, config.metricsHost, () => services.metrics.registry.metrics())
+    : undefined;
 
   let sweeping: Promise<SweepResult> | undefined;
   let expirySweep: Sweep | undefined;
@@ -67,7 +75,8 @@ export async function start({ config, clock = systemClock, logger = createLogger
     sweeping ??= (async () => {
       try {
         expirySweep = sweepExpired(db, config.databaseUrl, clock, config.sweepBatchSize);
-        const result = await expirySweep.done;
+        const result = await expirySweep.done.catch((err: unknown) => { services.metrics.swept(undefined); throw err; });
+        services.metrics.swept(result);
         await services.keys.prune();
         await registration.sweep();
         if (result.rows) logger.info(result, 'expired rows swept');
@@ -91,6 +100,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
     sweep,
     async close() {
       clearInterval(timer);
+      metricsServer?.close();
       // Stop accepting, let in-flight requests finish, then close the database.
       await new Promise<void>((ok) => {
         server.close(() => ok());

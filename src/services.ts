@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import { Flows } from './flows/flows.js';
 import { RateLimits } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { Mailer } from './mail/mailer.js';
 import { Accounts } from './storage/accounts.js';
 import { Audit } from './storage/audit.js';
@@ -23,6 +24,7 @@ export interface Services {
   flows: Flows;
   mailer: Mailer;
   rateLimits: RateLimits;
+  metrics: Metrics;
 }
 
 /** A retired key stays published as long as the longest-lived token it may have signed, plus a minute of clock skew. */
@@ -30,14 +32,16 @@ export const keyRetentionMs = (config: Config) => (Math.max(config.idTokenTtlSec
 
 export function createServices(config: Config, db: Db, clock: Clock, logger: Logger): Services {
   const rateLimits = new RateLimits(db);
+  const metrics = new Metrics();
+  metrics.watchDatabase(db);
   return {
-    config, clock, logger, db,
+    config, clock, logger, db, metrics,
     accounts: new Accounts(db, clock),
-    audit: new Audit(db, clock, logger),
+    audit: new Audit(db, clock, logger, (action) => metrics.audited(action)),
     hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),
     keys: new SigningKeys(db, clock, config.keysEncryptionSecret, keyRetentionMs(config)),
     flows: new Flows(db, clock),
-    mailer: new Mailer(config, logger, rateLimits.limiter('notice-recipient', config.noticesPerRecipientPerDay, 86400)),
+    mailer: new Mailer(config, logger, { notices: rateLimits.limiter('notice-recipient', config.noticesPerRecipientPerDay, 86400), counted: (result) => metrics.mail(result) }),
     rateLimits,
   };
 }

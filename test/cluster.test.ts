@@ -88,6 +88,12 @@ let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'porta-cluster-')); });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+test('PORTA_WORKERS > 1 refuses METRICS_TOKEN: a scrape of the shared port would see one worker', async () => {
+  const started = porta({ PORTA_WORKERS: '2', PORT: String(await freePort()), METRICS_TOKEN: 'metrics-token-0123456789abcdefghijklmnop', DATABASE_URL: join(dir, 'porta.sqlite') });
+  expect(await started.exited).toBe(2);
+  expect(started.output()).toContain('METRICS_TOKEN: in cluster mode (PORTA_WORKERS > 1) use METRICS_PORT');
+}, 60_000);
+
 test('PORTA_WORKERS > 1 refuses PORT=0 with a clear error', async () => {
   const started = porta({ PORTA_WORKERS: '2', PORT: '0', DATABASE_URL: join(dir, 'porta.sqlite') });
   expect(await started.exited).toBe(2);
@@ -98,7 +104,8 @@ test('two workers share the port, the signing keys and the clients; a dead worke
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const file = join(dir, 'porta.sqlite');
-  const started = porta({ PORTA_WORKERS: '2', PORT: String(port), DATABASE_URL: file, RESOURCE_SERVERS: JSON.stringify({ [API]: { scope: 'reports:read' } }) });
+  const metricsPort = await freePort();
+  const started = porta({ PORTA_WORKERS: '2', PORT: String(port), METRICS_PORT: String(metricsPort), DATABASE_URL: file, RESOURCE_SERVERS: JSON.stringify({ [API]: { scope: 'reports:read' } }) });
   try {
     await waitForHealth(base, started);
     await allListening(started);
@@ -134,6 +141,9 @@ test('two workers share the port, the signing keys and the clients; a dead worke
     }
     // Both workers answered some of those requests (each logs a line and writes a response).
     workers.forEach((worker, i) => expect(written(worker)).toBeGreaterThan(before[i]!));
+    // The primary's METRICS_PORT shows the sum over both workers, whichever answered each request.
+    const metrics = (await get(`http://127.0.0.1:${metricsPort}/metrics`)).body;
+    expect(metrics).toContain('porta_http_request_duration_seconds_count{route="token",method="POST",status="200"} 12\n');
 
     // A worker that dies is replaced; the cluster keeps serving.
     process.kill(workers[0]!, 'SIGKILL');

@@ -1,9 +1,43 @@
 /**
  * argon2id hashing. An unknown user still costs one verification against a fixed dummy hash, so
  * "no such user" and "wrong password" take the same time.
+ *
+ * Hashes imported from another system (`porta users import`) are verified too — argon2i, bcrypt
+ * ($2a$/$2b$/$2y$) and PBKDF2-SHA256 in passlib's `$pbkdf2-sha256$` format — and reported as needing a
+ * rehash, so the first successful sign-in replaces them with argon2id.
  */
+import { pbkdf2, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
 import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
+
+const pbkdf2Async = promisify(pbkdf2);
+
+/** The kinds of stored hash Porta can verify, told apart by their prefix. */
+export type HashKind = 'argon2id' | 'argon2i' | 'bcrypt' | 'pbkdf2-sha256';
+
+export function hashKind(hash: string): HashKind | undefined {
+  if (hash.startsWith('$argon2id$')) return 'argon2id';
+  if (hash.startsWith('$argon2i$')) return 'argon2i';
+  if (/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) return 'bcrypt';
+  if (parsePbkdf2(hash)) return 'pbkdf2-sha256';
+  return undefined;
+}
+
+/** passlib's "adapted base64": standard base64 with '.' for '+' and no padding. */
+const ab64 = (s: string) => Buffer.from(s.replace(/\./g, '+'), 'base64');
+
+/** Iterations above this are refused: an imported hash must not be able to pin a core for minutes. */
+const PBKDF2_MAX_ROUNDS = 10_000_000;
+
+function parsePbkdf2(hash: string): { rounds: number; salt: Buffer; checksum: Buffer } | undefined {
+  const m = /^\$pbkdf2-sha256\$(\d{1,8})\$([./A-Za-z0-9]{0,128})\$([./A-Za-z0-9]{43})$/.exec(hash);
+  if (!m) return undefined;
+  const rounds = Number(m[1]);
+  if (rounds < 1 || rounds > PBKDF2_MAX_ROUNDS) return undefined;
+  return { rounds, salt: ab64(m[2]!), checksum: ab64(m[3]!) };
+}
 
 export interface Argon2Params { memoryKib: number; timeCost: number; parallelism: number }
 
@@ -53,8 +87,9 @@ export class PasswordHasher {
       return { ok: false, rehash: false };
     }
     try {
-      const ok = await this.slots.run(() => argon2.verify(hash, password));
-      return { ok, rehash: ok && argon2.needsRehash(hash, this.options) };
+      const kind = hashKind(hash);
+      const ok = kind === undefined ? false : await this.slots.run(() => verifyKind(kind, hash, password));
+      return { ok, rehash: ok && (kind !== 'argon2id' || argon2.needsRehash(hash, this.options)) };
     } catch {
       return { ok: false, rehash: false };
     }
@@ -65,5 +100,19 @@ export class PasswordHasher {
     this.dummyHash ??= this.hash('porta-timing-equaliser');
     const dummy = await this.dummyHash;
     await this.slots.run(() => argon2.verify(dummy, password)).catch(() => false);
+  }
+}
+
+function verifyKind(kind: HashKind, hash: string, password: string): Promise<boolean> {
+  switch (kind) {
+    case 'argon2id':
+    case 'argon2i':
+      return argon2.verify(hash, password);
+    case 'bcrypt':
+      return bcrypt.compare(password, hash);
+    case 'pbkdf2-sha256': {
+      const { rounds, salt, checksum } = parsePbkdf2(hash)!;
+      return pbkdf2Async(password, salt, rounds, checksum.length, 'sha256').then((derived) => timingSafeEqual(derived, checksum));
+    }
   }
 }

@@ -3,7 +3,7 @@ import type { Account } from '../accounts/account.js';
 import type { Mail } from '../mail/mailer.js';
 import type { Services } from '../services.js';
 import { CliError, UsageError, type Context } from './context.js';
-import { isoTime } from './output.js';
+import { exportRecord } from '../storage/account-transfer.js';
 
 export const USER_HELP = 'USER is a username, person code, email address or subject id';
 
@@ -43,12 +43,5 @@ export async function sendMail(s: Services, mail: Mail, what: string): Promise<v
   }
 }
 
-/** An account as --json shows it (never its password hash). */
-export function accountJson(a: Account) {
-  return {
-    sub: a.id, person_code: a.personCode, username: a.username, given_name: a.givenName, family_name: a.familyName,
-    email: a.email, email_verified: a.emailVerified, phone: a.phone, birthdate: a.birthdate, user_type: a.userType, status: a.status,
-    locale: a.locale, created_at: isoTime(a.createdAt), activated_at: isoTime(a.activatedAt), last_login_at: isoTime(a.lastLoginAt),
-    password_changed_at: isoTime(a.passwordChangedAt), disabled_at: isoTime(a.disabledAt),
-  };
-}
+/** An account as --json shows it: the export's shape, never its password hash. */
+export const accountJson = (a: Account) => exportRecord(a, false);

@@ -36,9 +36,17 @@ export class Mailer {
   private readonly toFiles: boolean;
   private readonly inFlight = new Set<Promise<void>>();
 
-  /** `notices`: the per-recipient daily limiter (points = NOTICES_PER_RECIPIENT_PER_DAY); without it notices are not bounded. */
+  private readonly notices?: RateLimiterAbstract;
+  private readonly counted?: (result: 'sent' | 'failed') => void;
+
+  /**
+   * `notices`: the per-recipient daily limiter (points = NOTICES_PER_RECIPIENT_PER_DAY); without it notices
+   * are not bounded. `counted`: told of every mail sent or failed (metrics).
+   */
   constructor(private readonly config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDir' | 'nodeEnv'>, private readonly logger: Logger,
-    private readonly notices?: RateLimiterAbstract) {
+    hooks: { notices?: RateLimiterAbstract; counted?: (result: 'sent' | 'failed') => void } = {}) {
+    this.notices = hooks.notices;
+    this.counted = hooks.counted;
     this.toFiles = !config.smtpUrl;
     this.transport = this.toFiles
       ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
@@ -52,7 +60,14 @@ export class Mailer {
       this.logger.warn({ subject: mail.subject }, 'notice not sent: daily limit for this recipient reached');
       return;
     }
-    const info = await this.transport.sendMail({ from: this.config.mailFrom, ...message });
+    let info;
+    try {
+      info = await this.transport.sendMail({ from: this.config.mailFrom, ...message });
+    } catch (err) {
+      this.counted?.('failed');
+      throw err;
+    }
+    this.counted?.('sent');
     if (this.toFiles) {
       const dir = resolve(fromRoot(), this.config.mailDir);
       mkdirSync(dir, { recursive: true });

@@ -15,7 +15,8 @@ export interface AuditEvent {
 export interface AuditRecord extends Required<Omit<AuditEvent, 'details'>> { id: number; at: number; details: Record<string, unknown> | null }
 
 export class Audit {
-  constructor(private readonly db: Db, private readonly clock: Clock, private readonly logger?: Logger) {}
+  /** `counted` hears every action recorded (src/metrics.ts counts sign-ins, lockouts, registrations). */
+  constructor(private readonly db: Db, private readonly clock: Clock, private readonly logger?: Logger, private readonly counted?: (action: string) => void) {}
 
   async record(event: AuditEvent, trx: Db = this.db): Promise<void> {
     const at = this.clock.now();
@@ -24,6 +25,7 @@ export class Audit {
       ip: event.ip ?? null, details: event.details ? JSON.stringify(event.details) : null,
     });
     this.logger?.info({ audit: { ...event, at } }, event.action);
+    this.counted?.(event.action);
   }
 
   async list(filter: { accountId?: string; since?: number; limit?: number } = {}): Promise<AuditRecord[]> {
