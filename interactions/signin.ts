@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Authenticator } from '../src/accounts/authenticate.js';
+import type { Authenticator, AuthResult } from '../src/accounts/authenticate.js';
 import { pageContext } from '../src/http/context.js';
 import { formatDateTime } from '../src/i18n/format.js';
 import type { Services } from '../src/services.js';
@@ -26,6 +26,20 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
   function renderLogin(ctx: Context, uid: string, name: string, login: string, error?: string | SafeHtml) {
     ctx.type = 'html';
     ctx.body = loginPage(pageContext(ctx, `/interaction/${uid}`), { uid, clientName: name, login, error }).value;
+  }
+
+  /**
+   * A delay or lock is told to every attempt alike (its password was not verified); a disabled or not yet
+   * activated account only to whoever proved the password; everyone else sees a wrong password.
+   */
+  function failureMessage(ctx: Context, result: AuthResult, uid: string): string | SafeHtml {
+    const { t, locale } = ctx.state;
+    if (result.kind === 'locked') return t('login.locked', { time: formatDateTime(locale, result.until, s.config.timeZone) });
+    if (result.kind === 'too_soon') {
+      const seconds = Math.max(1, Math.ceil((result.until - s.clock.now()) / 1000));
+      return seconds === 1 ? t('login.too_soon.one') : t('login.too_soon.other', { seconds });
+    }
+    return (result.kind === 'ok' && inactiveAccountMessage(ctx, s, result.account, uid, provider.issuer)) || t('login.invalid');
   }
 
   router.get('/interaction/:uid', async (ctx) => {
@@ -67,12 +81,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     const account = result.account;
     if (result.kind !== 'ok' || account?.status !== 'active') {
       await s.audit.record({ action: 'login.failed', actor: account ? `account:${account.id}` : 'anonymous', accountId: account?.id, clientId, ip: ctx.ip, details: { reason: result.kind === 'ok' ? result.account.status : result.kind } });
-      // The lock, a disabled or a not yet activated account are told only to whoever proved the password;
-      // everyone else sees a wrong password.
-      const message = result.kind === 'locked'
-        ? ctx.state.t('login.locked', { time: formatDateTime(ctx.state.locale, result.until, s.config.timeZone) })
-        : (result.kind === 'ok' && inactiveAccountMessage(ctx, s, result.account, details.uid, provider.issuer)) || ctx.state.t('login.invalid');
-      return renderLogin(ctx, details.uid, name, login, message);
+      return renderLogin(ctx, details.uid, name, login, failureMessage(ctx, result, details.uid));
     }
 
     await s.accounts.recordLogin(account.id);

@@ -19,7 +19,7 @@ import { requestContext } from './http/context.js';
 import { requestLogger } from './logger.js';
 import { errorHandler } from './http/errors.js';
 import { tokenEndpointLimit } from './http/rate-limit.js';
-import { securityHeaders } from './http/security.js';
+import { publicMetadataCaching, securityHeaders } from './http/security.js';
 import { Authenticator } from './accounts/authenticate.js';
 import { Registration } from './flows/registration.js';
 import { createProvider } from './provider.js';
@@ -42,6 +42,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   if (s.config.metricsToken) provider.use(s.metrics.tokenEndpoint(s.config.metricsToken));
   provider.use(requestContext({ logger: s.logger, requestLog: requestLogger(s.logger), defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
+  provider.use(publicMetadataCaching);
   provider.use(errorHandler);
   provider.use(tokenEndpointLimit(s.config.tokenRequestsPerIpPerMinute));
   const prompts = promptRouters(provider, s);

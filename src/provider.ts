@@ -101,7 +101,32 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = config.trustProxy;
+  // X-Forwarded-For is appended to by each proxy, and everything left of our proxies' entries is written
+  // by the client: the client address is the one TRUST_PROXY_HOPS from the right.
+  provider.maxIpsCount = config.trustProxyHops;
+  pinPublicOrigin(provider, issuer);
   // oidc-provider emits server_error for failures it caught; log them with their cause.
   provider.on('server_error', (ctx: Context, err: Error) => (ctx.state?.log ?? s.logger).error({ err }, 'provider server_error'));
   return provider;
+}
+
+/**
+ * Every absolute URL Porta and oidc-provider build (discovery, endpoints, redirects) comes from the
+ * issuer, never from the Host or X-Forwarded-Host header a client (or a proxy passing it on) chose: a
+ * forged Host could otherwise publish another server's endpoints into a shared cache. The scheme for
+ * cookies and HSTS (`ctx.secure`) still follows the connection, or X-Forwarded-Proto behind a trusted proxy.
+ */
+function pinPublicOrigin(provider: Provider, issuer: string): void {
+  const { host, hostname, origin } = new URL(issuer);
+  Object.defineProperties(provider.request, {
+    host: { get: () => host },
+    hostname: { get: () => hostname },
+    href: {
+      get(this: { originalUrl: string }) {
+        // originalUrl may be absolute-form (`GET http://elsewhere/…`): keep only its path and query.
+        const { pathname, search } = new URL(this.originalUrl, origin);
+        return `${origin}${pathname}${search}`;
+      },
+    },
+  });
 }

@@ -1,10 +1,16 @@
 /**
  * Checking a login name and password: the one place that decides what a sign-in attempt learns.
- * Every path costs one argon2 verification, so the answer's timing does not tell who has an account.
+ * Every path costs one argon2 verification, so the answer's timing does not tell who has an account,
+ * nor (for a delayed or locked account) whether the password was right: there the password is not
+ * verified at all, and every attempt gets the same answer.
+ *
+ * Limits are spent before the hash, atomically: a point of the per-address failure budget, one of the
+ * account's attempts, then the account's claim (see Lockout). A success gives the first two back, so
+ * only failures count and a campus behind one NAT signing in is not slowed.
  */
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { inBackground } from '../flows/background.js';
-import { Throttled } from '../http/rate-limit.js';
+import { spend } from '../http/rate-limit.js';
 import { isLocale } from '../i18n/index.js';
 import { lockoutMail } from '../mail/security.js';
 import type { Services } from '../services.js';
@@ -15,49 +21,51 @@ export type AuthResult =
   | { kind: 'ok'; account: Account }
   /** Unknown user, wrong password, or any state told only to whoever proved the password. */
   | { kind: 'invalid'; account?: Account }
-  | { kind: 'locked'; account: Account; until: number };
+  /** Told to every attempt alike, whatever its password: nothing was verified. */
+  | { kind: 'locked' | 'too_soon'; account: Account; until: number };
 
 export class Authenticator {
   readonly lockout: Lockout;
   private readonly failuresPerIp: RateLimiterAbstract;
 
   constructor(private readonly s: Services, private readonly issuer: string) {
-    this.lockout = new Lockout(s.db, s.clock, s.config);
+    this.lockout = new Lockout(s);
     this.failuresPerIp = s.rateLimits.limiter('login-fail-ip', s.config.loginFailuresPerIpPer15Minutes, 900);
   }
 
+  /** Throws Throttled when the address's failure budget or the account's attempt ceiling is spent. */
   async check(login: string, password: string, ip: string): Promise<AuthResult> {
     const { s } = this;
-    // An address that has failed too often is turned away before any work is spent on it.
-    const spent = await this.failuresPerIp.get(ip);
-    if (spent && spent.consumedPoints >= this.s.config.loginFailuresPerIpPer15Minutes) throw new Throttled(Math.ceil(spent.msBeforeNext / 1000));
-
+    await spend(this.failuresPerIp, ip);
     const account = await s.accounts.findByLogin(login);
-    const gate = account ? this.lockout.gate(account) : { open: true as const };
-    const { ok, rehash } = await s.hasher.verify(account?.passwordHash, password);
+    const attemptKey = account ? account.id : `login:${login.normalize('NFKC').trim().toLowerCase()}`;
+    await this.lockout.spendAttempt(attemptKey);
 
+    const claim = account ? await this.lockout.claim(account) : undefined;
+    if (account && claim && !claim.claimed) {
+      await s.hasher.burn(password);
+      return { kind: claim.reason, account, until: claim.until };
+    }
+    const { ok, rehash } = await s.hasher.verify(account?.passwordHash, password);
     if (!account || !ok) {
-      await this.failuresPerIp.penalty(ip);
-      // Attempts during the delay are not counted, so a person retyping is not pushed into a lock.
-      if (account && gate.open) await this.countFailure(account);
+      if (account && claim?.claimed && claim.locksUntil !== undefined) await this.announceLock(account, claim.locksUntil);
       return { kind: 'invalid', account };
     }
-    if (!gate.open) return gate.reason === 'locked' ? { kind: 'locked', account, until: gate.until } : { kind: 'invalid', account };
 
     await this.lockout.recordSuccess(account);
+    await this.failuresPerIp.reward(ip, 1);
+    await this.lockout.refundAttempt(attemptKey);
     if (rehash) await s.accounts.setPasswordHash(account.id, await s.hasher.hash(password), { changed: false });
     return { kind: 'ok', account };
   }
 
-  private async countFailure(account: Account): Promise<void> {
-    const lockedUntil = await this.lockout.recordFailure(account);
-    if (lockedUntil === undefined) return;
+  private async announceLock(account: Account, until: number): Promise<void> {
     const { s } = this;
-    await s.audit.record({ action: 'account.locked', actor: 'system', accountId: account.id, details: { until: lockedUntil } });
+    await s.audit.record({ action: 'account.locked', actor: 'system', accountId: account.id, details: { until } });
     if (!account.email) return;
     inBackground(s, 'lockout notice', () => s.mailer.send(lockoutMail({
       locale: isLocale(account.locale) ? account.locale : s.config.defaultLocale, to: account.email!, givenName: account.givenName,
-      failures: s.config.loginLockoutThreshold, until: lockedUntil, timeZone: s.config.timeZone, recoverUrl: `${this.issuer}/recover/password`,
+      failures: s.config.loginLockoutThreshold, until, timeZone: s.config.timeZone, recoverUrl: `${this.issuer}/recover/password`,
     })));
   }
 }

@@ -114,7 +114,7 @@ export class PasswordReset {
       return this.changes.store(account, hash, {}, trx);
     });
     // Proving the mailbox ends a brute-force lock too (the lock notice points here).
-    await new Lockout(s.db, s.clock, s.config).unlock(account.id);
+    await new Lockout(s).unlock(account.id);
     await this.changes.after(account, { ip: o.ip, locale: o.locale, reason: 'reset' }, revoked);
     return { ok: true, account, interactionUid: flow.data.interactionUid };
   }

@@ -17,3 +17,14 @@ export function securityHeaders(ctx: Context, next: Next) {
   if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   return next();
 }
+
+/**
+ * Discovery and the JWKS are the same for every asker (their URLs come from ISSUER only, see
+ * provider.ts), so shared caches may keep them briefly; an error answer is never stored.
+ */
+export async function publicMetadataCaching(ctx: Context & { oidc?: { route?: string } }, next: Next) {
+  await next();
+  const route = ctx.oidc?.route;
+  if (route !== 'discovery' && route !== 'jwks') return;
+  ctx.set('Cache-Control', ctx.status === 200 ? 'public, max-age=300' : 'no-store');
+}

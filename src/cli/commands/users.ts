@@ -445,7 +445,7 @@ Options:
     const account = await findUser(s, ref);
     const wasLocked = account.lockedUntil !== null && account.lockedUntil > ctx.clock.now();
     if (!wasLocked && account.failedLogins === 0) throw new UsageError(`${loginOf(account)} is not locked and has no wrong passwords counted`);
-    await new Lockout(s.db, s.clock, s.config).unlock(account.id);
+    await new Lockout(s).unlock(account.id);
     await s.audit.record({ action: 'account.unlocked', actor: 'cli', accountId: account.id, details: { was_locked: wasLocked, failed_logins: account.failedLogins } });
     if (v.json) return printJson(ctx.io.stdout, { sub: account.id, was_locked: wasLocked, failed_logins: account.failedLogins });
     ctx.io.stdout.write(wasLocked ? `unlocked ${loginOf(account)}; they can sign in now\n` : `${loginOf(account)} was not locked; forgot ${account.failedLogins} wrong passwords\n`);

@@ -77,6 +77,8 @@ export const core = {
   'login.forgot_password': 'Forgot your password?',
   'login.forgot_username': 'Forgot your username?',
   'form.has_errors': 'Please correct the following:',
+  'login.too_soon.one': 'Too many wrong attempts: try again in 1 second.',
+  'login.too_soon.other': 'Too many wrong attempts: try again in {seconds} seconds.',
   'login.locked': 'Your account is temporarily locked after too many wrong passwords. Try again after {time}, or reset your password.',
   'mail.lockout.subject': 'Your account was locked after wrong passwords',
   'mail.lockout.intro': 'Someone entered a wrong password for your account {failures} times in a row, so we locked it until {until}.',

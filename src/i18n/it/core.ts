@@ -78,6 +78,8 @@ export const core: Record<keyof typeof en, string> = {
   'login.forgot_password': 'Password dimenticata?',
   'login.forgot_username': 'Nome utente dimenticato?',
   'form.has_errors': 'Correggi quanto segue:',
+  'login.too_soon.one': 'Troppi tentativi errati: riprova tra 1 secondo.',
+  'login.too_soon.other': 'Troppi tentativi errati: riprova tra {seconds} secondi.',
   'login.locked': 'Il tuo account è temporaneamente bloccato dopo troppe password errate. Riprova dopo le {time} oppure reimposta la password.',
   'mail.lockout.subject': 'Il tuo account è stato bloccato dopo password errate',
   'mail.lockout.intro': 'Qualcuno ha inserito una password errata per il tuo account {failures} volte di seguito, quindi lo abbiamo bloccato fino a {until}.',
