@@ -33,7 +33,8 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
       long: { httpOnly: true, sameSite: 'lax', signed: true },
       short: { httpOnly: true, sameSite: 'lax', signed: true },
     },
-    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // S256 PKCE for every code flow; a legacy confidential service may be exempted (pkce_optional).
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' || client['pkce_optional'] !== true },
     ttl: {
       AccessToken: config.accessTokenTtlSeconds,
       AuthorizationCode: config.authorizationCodeTtlSeconds,
@@ -52,7 +53,9 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: buildPolicy(s) },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      // Only the client a token was issued to may introspect it; any other caller is told `active: false`,
+      // as for an unknown token. Tokens for an API (resource=) are JWTs the API verifies against /jwks itself.
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       // APIs (RESOURCE_SERVERS): a token asked for with resource=<indicator> is an ES256 JWT the API verifies

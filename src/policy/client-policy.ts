@@ -5,6 +5,8 @@
  *   absent means everyone. Enforced by src/policy/client-access.ts.
  * - `require_access_code`: a one-time code from the helpdesk at a person's first sign-in to it.
  *   Enforced by src/policy/access-code.ts.
+ * - `pkce_optional`: a legacy confidential service that cannot send PKCE; every other client using the
+ *   code flow must send an S256 code_challenge (oidc-provider's `pkce.required`, src/provider.ts).
  *
  * Later per-client requirements (e.g. `require_2fa`, the 2FA issue) join ClientPolicy here, are checked
  * in clientPolicyProblems, listed in PORTA_CLIENT_METADATA (src/clients.ts) and enforced by their own
@@ -26,8 +28,10 @@ export function clientPolicyProblems(metadata: Record<string, unknown>): string[
     const valid = Array.isArray(types) && types.length > 0 && types.every((t) => (USER_TYPES as readonly unknown[]).includes(t)) && new Set(types).size === types.length;
     if (!valid) problems.push(`allowed_user_types must be a non-empty list of distinct user types out of ${USER_TYPES.join(', ')} (leave it out to allow everyone)`);
   }
-  const code = metadata.require_access_code;
-  if (code !== undefined && typeof code !== 'boolean') problems.push('require_access_code must be true or false');
+  for (const flag of ['require_access_code', 'pkce_optional']) {
+    if (metadata[flag] !== undefined && typeof metadata[flag] !== 'boolean') problems.push(`${flag} must be true or false`);
+  }
+  if (metadata.pkce_optional === true && metadata.token_endpoint_auth_method === 'none') problems.push('pkce_optional is for confidential clients only: a public client always needs PKCE');
   return problems;
 }
 

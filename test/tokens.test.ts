@@ -1,0 +1,99 @@
+/**
+ * Tokens as relying services see them: PKCE is required of every code-flow client (a legacy service can
+ * be exempted), only a token's own client may introspect it, and a grant dies when the client's access
+ * policy no longer lets the person in (access code withdrawn, policy tightened by CLI or clients file).
+ */
+import * as oidc from 'openid-client';
+import { Browser } from './helpers/browser.js';
+import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
+import { relyingParty, type Rp } from './helpers/rp.js';
+import { run } from '../src/cli/run.js';
+import { fromRoot } from '../src/paths.js';
+import type { Account } from '../src/accounts/account.js';
+
+let porta: TestPorta;
+let admissions: Rp;
+let grants: Rp;
+
+beforeAll(async () => {
+  porta = await startPorta();
+  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
+});
+afterAll(() => porta.stop());
+
+/** `porta …` against the running server's database, with its clock. */
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const env = { DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+  const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock: porta.clock });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** Signs in through the RP and exchanges the code: the RP's tokens. */
+async function tokensFor(rp: Rp, account: Account, browser = new Browser(porta.issuer)) {
+  const pending = await rp.authorize({ scope: 'openid' });
+  const login = await browser.go(pending.url);
+  const back = await browser.submit(login, /\/login$/, { login: account.username!, password: TEST_PASSWORD });
+  expect(back.location).toMatch(new RegExp(`^${rp.redirectUri}\\?code=`));
+  return rp.callback(back.location!, pending);
+}
+
+describe('PKCE', () => {
+  /** An authorization request without code_challenge, as a legacy confidential service sends it. */
+  const withoutPkce = (rp: Rp) => oidc.buildAuthorizationUrl(rp.config, { redirect_uri: rp.redirectUri, scope: 'openid', state: 'legacy-state' }).href;
+
+  test('a confidential client without a code_challenge gets invalid_request back, not a sign-in page', async () => {
+    const page = await new Browser(porta.issuer).go(withoutPkce(admissions));
+    expect(page.status).toBe(303);
+    const back = new URL(page.location!);
+    expect(back.origin + back.pathname).toBe('http://rp.test/admissions/cb');
+    expect(back.searchParams.get('error')).toBe('invalid_request');
+    expect(back.searchParams.get('error_description')).toMatch(/PKCE/);
+    expect(back.searchParams.get('state')).toBe('legacy-state');
+  });
+
+  test('a service registered with --pkce-optional signs people in without PKCE; --no-pkce-optional requires it again', async () => {
+    const added = await cli('clients', 'add', '--id', 'legacy-erp', '--secret', 'legacy-erp-secret-0123456789abcdefghijkl',
+      '--redirect-uri', 'http://rp.test/legacy/cb', '--first-party', '--pkce-optional');
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    expect(added.stdout).toBe('added client legacy-erp (confidential, first party, PKCE optional); it can sign people in now\n');
+    const legacy = await relyingParty(porta.issuer, 'legacy-erp', 'legacy-erp-secret-0123456789abcdefghijkl', 'http://rp.test/legacy/cb');
+
+    const account = await porta.createAccount();
+    const browser = new Browser(porta.issuer);
+    const login = await browser.go(withoutPkce(legacy));
+    expect(login.status).toBe(200);
+    const back = await browser.submit(login, /\/login$/, { login: account.username!, password: TEST_PASSWORD });
+    expect(back.location).toMatch(/^http:\/\/rp\.test\/legacy\/cb\?code=/);
+    const tokens = await oidc.authorizationCodeGrant(legacy.config, new URL(back.location!), { expectedState: 'legacy-state', idTokenExpected: true });
+    expect(tokens.claims()!.sub).toBe(account.id);
+
+    expect((await cli('clients', 'update', '--id', 'legacy-erp', '--no-pkce-optional')).code).toBe(0);
+    const refused = new URL((await new Browser(porta.issuer).go(withoutPkce(legacy))).location!);
+    expect(refused.searchParams.get('error')).toBe('invalid_request');
+  });
+
+  test('a public client cannot be exempted', async () => {
+    const r = await cli('clients', 'add', '--id', 'legacy-spa', '--public', '--redirect-uri', 'http://rp.test/spa/cb', '--pkce-optional');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('pkce_optional is for confidential clients only: a public client always needs PKCE');
+  });
+});
+
+describe('introspection', () => {
+  test('the token\'s own client sees it active; another confidential client is told active: false', async () => {
+    const account = await porta.createAccount();
+    const tokens = await tokensFor(admissions, account);
+
+    const own = await oidc.tokenIntrospection(admissions.config, tokens.access_token);
+    expect(own).toMatchObject({ active: true, client_id: 'admissions', sub: account.id });
+    const ownRefresh = await oidc.tokenIntrospection(admissions.config, tokens.refresh_token!, { token_type_hint: 'refresh_token' });
+    expect(ownRefresh).toMatchObject({ active: true, client_id: 'admissions' });
+
+    // Another university service with valid credentials learns nothing about the token.
+    expect(await oidc.tokenIntrospection(grants.config, tokens.access_token)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(grants.config, tokens.refresh_token!, { token_type_hint: 'refresh_token' })).toEqual({ active: false });
+  });
+});
