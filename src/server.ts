@@ -38,7 +38,7 @@ export interface StartOptions {
 export async function start({ config, clock = systemClock, logger = createLogger(config) }: StartOptions): Promise<Running> {
   const clientsPath = config.clientsFile ? resolve(fromRoot(), config.clientsFile) : '';
   const clients = loadClientsFile(clientsPath, config.nodeEnv === 'production');
-  const db = openDatabase(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl, config);
   const services = createServices(config, db, clock, logger);
   try {
     const applied = await migrate(db);

@@ -64,7 +64,7 @@ test('the lock holds across a restart and `porta users unlock` lifts it', async 
 
   const { run } = await import('../src/cli/run.js');
   const out: string[] = [];
-  const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) }, env: { DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: '', NODE_ENV: 'test', LOG_LEVEL: 'silent' } };
+  const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) }, env: { DATABASE_URL: porta.databaseUrl, CLIENTS_FILE: '', NODE_ENV: 'test', LOG_LEVEL: 'silent' } };
   expect(await run(['users', 'unlock', account.username!], io as never)).toBe(0);
   expect((await attempt(account.username!, TEST_PASSWORD)).location).toMatch(/\?code=/);
 });
