@@ -296,8 +296,8 @@ describe('porta keys', () => {
     expect(rotated.code).toBe(0);
     const newKids = [...rotated.stdout.matchAll(/^new key (\S+)$/gm)].map((m) => m[1]);
     expect(newKids).toHaveLength(2);
-    expect(rotated.stdout).toMatch(/Restart every Porta instance now \(within 61 minutes\)/);
-    expect(rotated.stdout).toContain('the retired keys stay published');
+    expect(rotated.stdout).toContain('Running Porta instances load the new keys by themselves within 10 seconds (KEYS_REFRESH_SECONDS) and sign with them from then on; no restart is needed. '
+      + 'The retired keys stay published at /jwks for 61 minutes, until the tokens they signed have expired.\n');
 
     const after = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as { kid: string; state: string }[];
     const stateOf = (kid: string) => after.find((k) => k.kid === kid)?.state;
@@ -308,6 +308,9 @@ describe('porta keys', () => {
     const later = { now: () => Date.now() + 2 * 60 * 60 * 1000 };
     const expired = JSON.parse((await cli(['keys', 'list', '--json'], { clock: later })).stdout) as { kid: string; state: string }[];
     expect(before.map((k) => expired.find((e) => e.kid === k.kid)?.state)).toEqual(['expired', 'expired']);
+
+    // With the refresh turned off, it says to restart.
+    expect((await cli(['keys', 'rotate'], { env: { KEYS_REFRESH_SECONDS: '0' } })).stdout).toContain('KEYS_REFRESH_SECONDS is 0: restart every Porta instance now');
   });
 });
 
