@@ -40,5 +40,6 @@ export async function dropTestDatabase(url: string): Promise<void> {
 }
 
 /** For tests that are about SQLite itself (its file, WAL, backup, worker-thread sweep). */
-export const sqliteOnly = onPostgres ? describe.skip : describe;
-export const sqliteOnlyTest = onPostgres ? test.skip : test;
+export function sqliteOnlyTest(name: string, fn: () => Promise<void>, timeout?: number) {
+  (onPostgres ? test.skip : test)(name, fn, timeout);
+}
