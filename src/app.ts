@@ -44,7 +44,8 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   provider.use(securityHeaders);
   provider.use(publicMetadataCaching);
   provider.use(errorHandler);
-  provider.use(tokenEndpointLimit(s.config.tokenRequestsPerIpPerMinute));
+  const perMinute = s.config.tokenRequestsPerIpPerMinute;
+  provider.use(tokenEndpointLimit(perMinute ? s.rateLimits.limiter('token-ip', perMinute, 60) : undefined));
   const prompts = promptRouters(provider, s);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),

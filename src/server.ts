@@ -24,10 +24,15 @@ export interface Running {
   url: string;
   issuer: string;
   server: Server;
-  provider: Provider;
+  /** The provider serving now (replaced when the signing keys change: refreshKeys). */
+  readonly provider: Provider;
   services: Services;
   /** One pass of the expiry sweep (the timer runs it every SWEEP_INTERVAL_SECONDS). */
   sweep(): Promise<SweepResult>;
+  /** Loads the signing keys from the database; when they changed (a rotation by `porta keys rotate` on
+   * any machine, a retired key's retention over), serves with them from the next request. The timer
+   * runs it every KEYS_REFRESH_SECONDS. Answers whether they changed. */
+  refreshKeys(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -40,7 +45,7 @@ export interface StartOptions {
 export async function start({ config, clock = systemClock, logger = createLogger(config) }: StartOptions): Promise<Running> {
   const clientsPath = config.clientsFile ? resolve(fromRoot(), config.clientsFile) : '';
   const clients = loadClientsFile(clientsPath, config.nodeEnv === 'production');
-  const db = openDatabase(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl, config);
   const services = createServices(config, db, clock, logger);
   try {
     const applied = await migrate(db);
@@ -60,8 +65,25 @@ export async function start({ config, clock = systemClock, logger = createLogger
   });
   const { port } = server.address() as AddressInfo;
   const issuer = config.issuer ?? `http://localhost:${port}`;
-  const { provider, registration } = createApp(services, issuer, await services.keys.jwks(), clients);
-  server.on('request', provider.callback());
+  // oidc-provider takes its keys at construction, so a change of keys builds a new app (everything it
+  // keeps is in the database); requests already running finish on the old one.
+  const kidsOf = (set: { keys: object[] }) => set.keys.map((k) => String((k as { kid?: string }).kid)).join(' ');
+  let jwks = await services.keys.jwks();
+  let app = createApp(services, issuer, jwks, clients);
+  let handle = app.provider.callback();
+  server.on('request', (req, res) => handle(req, res));
+  const refreshKeys = async () => {
+    const next = await services.keys.jwks();
+    if (kidsOf(next) === kidsOf(jwks)) return false;
+    app = createApp(services, issuer, next, clients);
+    handle = app.provider.callback();
+    logger.info({ kids: kidsOf(next).split(' ') }, 'signing keys reloaded');
+    jwks = next;
+    return true;
+  };
+  const keyTimer = config.keysRefreshSeconds
+    ? setInterval(() => { refreshKeys().catch((err: unknown) => logger.error({ err }, 'reloading the signing keys failed')); }, config.keysRefreshSeconds * 1000).unref()
+    : undefined;
   services.metrics.collectProcessMetrics();
   // A cluster worker reports to the primary, which serves METRICS_PORT for all of them (src/cluster.ts).
   if (cluster.isWorker) reportToPrimary(services.metrics);
@@ -78,7 +100,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
         const result = await expirySweep.done.catch((err: unknown) => { services.metrics.swept(undefined); throw err; });
         services.metrics.swept(result);
         await services.keys.prune();
-        await registration.sweep();
+        await app.registration.sweep();
         if (result.rows) logger.info(result, 'expired rows swept');
         return result;
       } finally {
@@ -95,12 +117,14 @@ export async function start({ config, clock = systemClock, logger = createLogger
     url: `http://127.0.0.1:${port}`,
     issuer,
     server,
-    provider,
+    get provider() { return app.provider; },
     services,
     sweep,
+    refreshKeys,
     async close() {
       clearInterval(timer);
       metricsServer?.close();
+      clearInterval(keyTimer);
       // Stop accepting, let in-flight requests finish, then close the database.
       await new Promise<void>((ok) => {
         server.close(() => ok());

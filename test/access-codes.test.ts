@@ -39,7 +39,7 @@ afterAll(async () => {
 async function porta_(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const env = { DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent', SMTP_URL: smtp.url };
+  const env = { DATABASE_URL: porta.databaseUrl, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent', SMTP_URL: smtp.url };
   const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock: porta.clock });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }

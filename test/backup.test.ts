@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { run } from '../src/cli/run.js';
 import { openDatabase } from '../src/storage/db.js';
 import { Browser } from './helpers/browser.js';
+import { sqliteOnlyTest } from './helpers/database.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { relyingParty } from './helpers/rp.js';
 
@@ -18,7 +19,8 @@ async function cli(args: string[], env: Record<string, string>) {
   return { code, out: out.join(''), err: err.join('') };
 }
 
-test('a backup taken while serving holds the data, and Porta runs from it', async () => {
+// `porta backup` copies a SQLite file; a PostgreSQL database is backed up with pg_dump.
+sqliteOnlyTest('a backup taken while serving holds the data, and Porta runs from it', async () => {
   porta = await startPorta();
   const account = await porta.createAccount();
   const env = { DATABASE_URL: join(porta.dir, 'porta.sqlite') };
@@ -46,7 +48,7 @@ test('a backup taken while serving holds the data, and Porta runs from it', asyn
   rmSync(backups, { recursive: true, force: true });
 });
 
-test('backup refuses to overwrite a file or to run without one', async () => {
+sqliteOnlyTest('backup refuses to overwrite a file or to run without one', async () => {
   porta = await startPorta();
   const env = { DATABASE_URL: join(porta.dir, 'porta.sqlite') };
   const existing = join(porta.dir, 'exists.sqlite');

@@ -107,7 +107,7 @@ test('the lock holds across a restart and `porta users unlock` lifts it', async 
 
   const { run } = await import('../src/cli/run.js');
   const out: string[] = [];
-  const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) }, env: { DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: '', NODE_ENV: 'test', LOG_LEVEL: 'silent' } };
+  const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) }, env: { DATABASE_URL: porta.databaseUrl, CLIENTS_FILE: '', NODE_ENV: 'test', LOG_LEVEL: 'silent' } };
   expect(await run(['users', 'unlock', account.username!], io as never)).toBe(0);
   expect(signedIn(await attempt(account.username!, TEST_PASSWORD))).toBe(true);
 });
@@ -149,7 +149,7 @@ test('an address that keeps failing gets 429 with Retry-After before any passwor
 describe('parallel attempts are counted one by one', () => {
   /** A second server on the same SQLite file and settings (its own connection and rate limiters), as a second process would be. */
   async function secondServer() {
-    second = await startPorta({ smtpUrl: smtp.url, ...booted }, { dir: porta.dir, clock: porta.clock });
+    second = await startPorta({ smtpUrl: smtp.url, ...booted }, { dir: porta.dir, clock: porta.clock, databaseUrl: porta.databaseUrl });
     return { porta: second, rp: await relyingParty(second.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb') };
   }
 

@@ -28,7 +28,7 @@ async function cli(...argv: string[]): Promise<Result> {
   const out: string[] = [];
   const err: string[] = [];
   const env = {
-    DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent',
+    DATABASE_URL: porta.databaseUrl, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent',
     SMTP_URL: smtp.url, ISSUER: porta.issuer,
   };
   const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock: porta.clock });

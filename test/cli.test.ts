@@ -15,6 +15,7 @@ import type { Clock } from '../src/clock.js';
 import { fromRoot } from '../src/paths.js';
 import { createServices } from '../src/services.js';
 import { openDatabase } from '../src/storage/db.js';
+import { createTestDatabase, dropTestDatabase } from './helpers/database.js';
 
 const PASSWORD = 'secret-password-123';
 const PRODUCTION_COOKIE_KEYS = 'a-production-cookie-key-of-32-chars-or-more,another-production-cookie-key-0123456';
@@ -48,12 +49,15 @@ function expectUsageError(r: Result, fragment: string | RegExp) {
   else expect(r.stderr).toMatch(fragment);
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'porta-cli-'));
-  env = { DATABASE_URL: join(dir, 'porta.sqlite'), CLIENTS_FILE: fromRoot('config', 'clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+  env = { DATABASE_URL: await createTestDatabase(dir), CLIENTS_FILE: fromRoot('config', 'clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent' };
 });
 
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await dropTestDatabase(env.DATABASE_URL!);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Reads the database the CLI wrote, to check what cannot be seen on stdout (hashes, audit). */
 async function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
@@ -189,7 +193,8 @@ describe('porta users', () => {
     expect(list.stdout).toMatch(new RegExp(`^${personCode}\\s+mrossi\\s+Mario Rossi\\s+m\\.rossi@example\\.org\\s+internal\\s+active$`, 'm'));
 
     const row = await withDb(async (db) => (await db('accounts').where({ username: 'mrossi' }).first()) as Record<string, unknown>);
-    expect(row).toMatchObject({ person_code: personCode, email_verified: 1, status: 'active', phone: '+393331234567', birthdate: '2001-04-30' });
+    // SQLite stores a boolean as 1, PostgreSQL answers true.
+    expect({ ...row, email_verified: Boolean(row.email_verified) }).toMatchObject({ person_code: personCode, email_verified: true, status: 'active', phone: '+393331234567', birthdate: '2001-04-30' });
     expect(await argon2.verify(row.password_hash as string, PASSWORD)).toBe(true);
     expect(await argon2.verify(row.password_hash as string, 'wrong-password-123')).toBe(false);
     expect(await withDb((db) => db('audit_events').where({ account_id: row.id as string }).select('action', 'actor'))).toEqual([{ action: 'account.created', actor: 'cli' }]);
@@ -291,8 +296,8 @@ describe('porta keys', () => {
     expect(rotated.code).toBe(0);
     const newKids = [...rotated.stdout.matchAll(/^new key (\S+)$/gm)].map((m) => m[1]);
     expect(newKids).toHaveLength(2);
-    expect(rotated.stdout).toMatch(/Restart every Porta instance now \(within 61 minutes\)/);
-    expect(rotated.stdout).toContain('the retired keys stay published');
+    expect(rotated.stdout).toContain('Running Porta instances load the new keys by themselves within 10 seconds (KEYS_REFRESH_SECONDS) and sign with them from then on; no restart is needed. '
+      + 'The retired keys stay published at /jwks for 61 minutes, until the tokens they signed have expired.\n');
 
     const after = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as { kid: string; state: string }[];
     const stateOf = (kid: string) => after.find((k) => k.kid === kid)?.state;
@@ -303,6 +308,9 @@ describe('porta keys', () => {
     const later = { now: () => Date.now() + 2 * 60 * 60 * 1000 };
     const expired = JSON.parse((await cli(['keys', 'list', '--json'], { clock: later })).stdout) as { kid: string; state: string }[];
     expect(before.map((k) => expired.find((e) => e.kid === k.kid)?.state)).toEqual(['expired', 'expired']);
+
+    // With the refresh turned off, it says to restart.
+    expect((await cli(['keys', 'rotate'], { env: { KEYS_REFRESH_SECONDS: '0' } })).stdout).toContain('KEYS_REFRESH_SECONDS is 0: restart every Porta instance now');
   });
 });
 

@@ -5,9 +5,10 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { fromRoot } from '../src/paths.js';
+import { openDatabase } from '../src/storage/db.js';
+import { createTestDatabase, dropTestDatabase } from './helpers/database.js';
 
 const API = 'https://api.cluster.test';
 const CLIENT = { client_id: 'cluster-batch', client_secret: 'cluster-batch-secret-0123456789abcdefghij' };
@@ -85,17 +86,24 @@ function workerPids(primary: number): number[] {
 const written = (pid: number) => Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'porta-cluster-')); });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+let databaseUrl: string;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'porta-cluster-'));
+  databaseUrl = await createTestDatabase(dir);
+});
+afterEach(async () => {
+  await dropTestDatabase(databaseUrl);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('PORTA_WORKERS > 1 refuses METRICS_TOKEN: a scrape of the shared port would see one worker', async () => {
-  const started = porta({ PORTA_WORKERS: '2', PORT: String(await freePort()), METRICS_TOKEN: 'metrics-token-0123456789abcdefghijklmnop', DATABASE_URL: join(dir, 'porta.sqlite') });
+  const started = porta({ PORTA_WORKERS: '2', PORT: String(await freePort()), METRICS_TOKEN: 'metrics-token-0123456789abcdefghijklmnop', DATABASE_URL: databaseUrl });
   expect(await started.exited).toBe(2);
   expect(started.output()).toContain('METRICS_TOKEN: in cluster mode (PORTA_WORKERS > 1) use METRICS_PORT');
 }, 60_000);
 
 test('PORTA_WORKERS > 1 refuses PORT=0 with a clear error', async () => {
-  const started = porta({ PORTA_WORKERS: '2', PORT: '0', DATABASE_URL: join(dir, 'porta.sqlite') });
+  const started = porta({ PORTA_WORKERS: '2', PORT: '0', DATABASE_URL: databaseUrl });
   expect(await started.exited).toBe(2);
   expect(started.output()).toContain('PORT: cluster mode (PORTA_WORKERS > 1) needs a fixed port');
 }, 60_000);
@@ -103,9 +111,8 @@ test('PORTA_WORKERS > 1 refuses PORT=0 with a clear error', async () => {
 test('two workers share the port, the signing keys and the clients; a dead worker is replaced; SIGTERM stops all, exit 0', async () => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const file = join(dir, 'porta.sqlite');
   const metricsPort = await freePort();
-  const started = porta({ PORTA_WORKERS: '2', PORT: String(port), METRICS_PORT: String(metricsPort), DATABASE_URL: file, RESOURCE_SERVERS: JSON.stringify({ [API]: { scope: 'reports:read' } }) });
+  const started = porta({ PORTA_WORKERS: '2', PORT: String(port), METRICS_PORT: String(metricsPort), DATABASE_URL: databaseUrl, RESOURCE_SERVERS: JSON.stringify({ [API]: { scope: 'reports:read' } }) });
   try {
     await waitForHealth(base, started);
     await allListening(started);
@@ -114,11 +121,11 @@ test('two workers share the port, the signing keys and the clients; a dead worke
     expect(workers).toHaveLength(2);
 
     // A client added to the database after start (as `porta clients add` does) is seen by every worker.
-    const db = new Database(file);
-    db.prepare('INSERT INTO clients (client_id, metadata, created_at, updated_at) VALUES (?, ?, 0, 0)').run(CLIENT.client_id, JSON.stringify({
+    const db = openDatabase(databaseUrl);
+    await db('clients').insert({ client_id: CLIENT.client_id, created_at: 0, updated_at: 0, metadata: JSON.stringify({
       ...CLIENT, client_name: 'Nightly reports', redirect_uris: [], response_types: [], grant_types: ['client_credentials'],
-    }));
-    db.close();
+    }) });
+    await db.destroy();
 
     const before = workers.map(written);
     const discovery = JSON.parse((await get(`${base}/.well-known/openid-configuration`)).body) as { issuer: string };

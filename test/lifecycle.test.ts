@@ -33,7 +33,7 @@ async function purge(argv: string[] = [], env: Record<string, string> = {}) {
   const err: string[] = [];
   const code = await run(['purge', ...argv], {
     stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, clock: porta.clock,
-    env: { DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent', SMTP_URL: smtp.url, ...LIFECYCLE, ...env },
+    env: { DATABASE_URL: porta.databaseUrl, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent', SMTP_URL: smtp.url, ...LIFECYCLE, ...env },
   });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
@@ -139,7 +139,7 @@ test('the helpdesk can enable a disabled account (the period starts again); acco
   porta.clock.advance(10 * DAY);
   expect((await purge()).stdout).toBe('warned 0, disabled 2, deleted 0\n');
 
-  const cli = (argv: string[]) => run(argv, { stdout: { write: () => true }, stderr: { write: () => true }, clock: porta.clock, env: { DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: '', NODE_ENV: 'test' } });
+  const cli = (argv: string[]) => run(argv, { stdout: { write: () => true }, stderr: { write: () => true }, clock: porta.clock, env: { DATABASE_URL: porta.databaseUrl, CLIENTS_FILE: '', NODE_ENV: 'test' } });
   expect(await cli(['users', 'enable', saved.username!])).toBe(0);
   expect(await statusOf(saved)).toBe('active');
   expect((await signIn(new Browser(porta.issuer), saved)).location).toMatch(/\?code=/);

@@ -41,6 +41,29 @@ test('sessions, refresh tokens and signing keys survive a restart', async () => 
   expect(refreshed.claims()!.sub).toBe(account.id);
 });
 
+test('keys rotated elsewhere (the CLI, another instance) sign here from the next key refresh, without a restart', async () => {
+  porta = await startPorta();
+  const account = await porta.createAccount();
+  const browser = new Browser(porta.issuer);
+  const { rp, tokens: before } = await signIn(porta, browser, account.username!);
+  const oldKid = decodeProtectedHeader(before.id_token!).kid;
+  expect(await porta.refreshKeys()).toBe(false);
+
+  const created = await porta.services.keys.rotate();
+  expect(await porta.refreshKeys()).toBe(true);
+  // The session from before the reload still signs the person in, and the new key signs the ID token.
+  const pending = await rp.authorize();
+  const sso = await browser.go(pending.url);
+  expect(sso.location).toMatch(/^http:\/\/rp\.test\/admissions\/cb\?code=/);
+  const after = await rp.callback(sso.location!, pending);
+  const newKid = decodeProtectedHeader(after.id_token!).kid;
+  expect(created).toContain(newKid);
+  expect(newKid).not.toBe(oldKid);
+  const published = createLocalJWKSet(await jwks(porta));
+  await expect(jwtVerify(before.id_token!, published, { issuer: porta.issuer })).resolves.toBeDefined();
+  await expect(jwtVerify(after.id_token!, published, { issuer: porta.issuer })).resolves.toBeDefined();
+});
+
 test('keys rotate: new tokens use the new key, old tokens stay verifiable until they expire', async () => {
   porta = await startPorta();
   const account = await porta.createAccount();

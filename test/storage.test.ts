@@ -7,21 +7,25 @@ import { GroupCommit } from '../src/storage/group-commit.js';
 import { adapterFactory } from '../src/storage/oidc-adapter.js';
 import { sweepExpired } from '../src/storage/sweep.js';
 import { TestClock } from './helpers/clock.js';
+import { createTestDatabase, dropTestDatabase, sqliteOnlyTest } from './helpers/database.js';
 
 let dir: string;
+let url: string;
 let db: Db;
 let clock: TestClock;
 let adapter: ReturnType<typeof adapterFactory>;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'porta-storage-'));
-  db = openDatabase(join(dir, 'porta.sqlite'));
+  url = await createTestDatabase(dir);
+  db = openDatabase(url);
   await migrate(db);
   clock = new TestClock();
   adapter = adapterFactory(db, clock);
 });
 afterEach(async () => {
   await db.destroy();
+  await dropTestDatabase(url);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -137,19 +141,18 @@ describe('direct statements and knex transactions', () => {
 });
 
 describe('expiry sweep', () => {
-  test('deletes expired rows in batches and keeps live ones (a worker thread on a SQLite file)', async () => {
+  test('deletes expired rows in batches and keeps live ones (a worker thread on a SQLite file, in-process on PostgreSQL)', async () => {
     const tokens = adapter('AccessToken');
     for (let i = 0; i < 25; i++) await tokens.upsert(`old${i}`, { grantId: 'g' }, 60);
     await tokens.upsert('live', { grantId: 'g' }, 3600);
     clock.advance(120_000);
-    const url = join(dir, 'porta.sqlite');
     expect(await sweepExpired(db, url, clock, 10).done).toMatchObject({ rows: 25 });
     expect(await db('oidc_payloads').count({ n: '*' }).first()).toEqual({ n: 1 });
     expect(await tokens.find('live')).toBeDefined();
     expect(await sweepExpired(db, url, clock, 10).done).toMatchObject({ rows: 0 });
   });
 
-  test('in-process where another connection cannot see the data (in-memory database)', async () => {
+  sqliteOnlyTest('in-process where another connection cannot see the data (in-memory SQLite database)', async () => {
     const memory = openDatabase(':memory:');
     try {
       await migrate(memory);
@@ -168,7 +171,7 @@ describe('expiry sweep', () => {
     const tokens = adapter('AccessToken');
     for (let i = 0; i < 200; i++) await tokens.upsert(`old${i}`, {}, 60);
     clock.advance(120_000);
-    const sweep = sweepExpired(db, join(dir, 'porta.sqlite'), clock, 1);
+    const sweep = sweepExpired(db, url, clock, 1);
     sweep.stop();
     expect((await sweep.done).rows).toBeLessThan(200);
     expect(await db('oidc_payloads').count({ n: '*' }).first()).not.toEqual({ n: 0 });

@@ -37,7 +37,7 @@ function createContext(io: CliIO): { ctx: Context; close(): Promise<void> } {
     open() {
       opened ??= (async () => {
         const cfg = ctx.config();
-        db = openDatabase(cfg.databaseUrl);
+        db = openDatabase(cfg.databaseUrl, cfg);
         const applied = await migrate(db);
         // Warnings and errors only, on stderr: stdout stays clean for --json.
         const logger = pino({ level: 'warn', base: undefined }, { write: (line: string) => void io.stderr.write(line) });

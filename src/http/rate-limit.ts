@@ -3,7 +3,7 @@
  * across processes and restarts. A throttled request gets 429, Retry-After and a localized page.
  */
 import type { Context, Next } from 'koa';
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Db } from '../storage/db.js';
 import { renderErrorPage } from './errors.js';
 
@@ -47,11 +47,10 @@ export function renderThrottled(ctx: Context, err: Throttled) {
 }
 
 /**
- * Per-IP limit on the token endpoint. Counted in memory: it costs no database write on the hottest
- * path, and clients authenticate there anyway. Answers as OAuth does, in JSON.
+ * Per-IP limit on the token endpoint, counted in the database like every other limit, so several
+ * instances (or PORTA_WORKERS) behind a load balancer share one budget. Answers as OAuth does, in JSON.
  */
-export function tokenEndpointLimit(perMinute: number) {
-  const limiter = perMinute ? new RateLimiterMemory({ keyPrefix: 'token-ip', points: perMinute, duration: 60 }) : undefined;
+export function tokenEndpointLimit(limiter: RateLimiterAbstract | undefined) {
   if (!limiter) return (_ctx: Context, next: Next) => next();
   return async (ctx: Context, next: Next) => {
     if (ctx.method === 'POST' && ctx.path === '/token') {

@@ -88,7 +88,9 @@ export class Accounts {
         password_changed_at: input.passwordHash ? now : null,
       };
       try {
-        await trx('accounts').insert(row);
+        // In a savepoint when inside a transaction: PostgreSQL aborts the whole transaction on a failed
+        // insert, and the next attempt (a person-code collision) or the caller must still be able to use it.
+        await trx.transaction((sp) => sp('accounts').insert(row));
         return (await this.findById(row.id, trx))!;
       } catch (err) {
         const violation = uniqueViolation(err);

@@ -8,9 +8,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
 import { migrationSource } from '../../db/migrations/index.js';
 
 export type Db = Knex;
+
+// PostgreSQL's bigint (timestamps in epoch ms, count(*)) arrives as a string by default; Porta's values
+// are far inside Number's safe range, and SQLite answers numbers: the same type on both.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+export interface DatabaseOptions {
+  /** PostgreSQL: most connections this process holds (SQLite always uses one). */
+  databasePoolMax?: number;
+  /** PostgreSQL: a statement running longer is cancelled (0: no limit). */
+  databaseStatementTimeoutMs?: number;
+}
 
 const sqliteConnections = new WeakMap<Db, { current?: Database }>();
 
@@ -29,11 +41,9 @@ export function sqlitePath(url: string): string | undefined {
   return url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
 }
 
-export function openDatabase(url: string): Db {
+export function openDatabase(url: string, options: DatabaseOptions = {}): Db {
   const file = sqlitePath(url);
-  if (file === undefined) {
-    return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
-  }
+  if (file === undefined) return openPostgres(url, options);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const holder: { current?: Database } = {};
   const db = knexFactory({
@@ -68,6 +78,20 @@ export function openDatabase(url: string): Db {
 }
 
 /**
+ * TLS comes from the URL (`?sslmode=require|verify-full`, `sslrootcert=…`), as libpq reads it. A connection
+ * the server drops (restart, failover, pg_terminate_backend) fails only the query running on it: knex
+ * discards a connection that reported an error, and the pool opens a fresh one for the next query.
+ */
+function openPostgres(url: string, { databasePoolMax = 10, databaseStatementTimeoutMs = 0 }: DatabaseOptions): Db {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, ...(databaseStatementTimeoutMs ? { statement_timeout: databaseStatementTimeoutMs } : {}) },
+    pool: { min: 0, max: databasePoolMax },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+/**
  * knex prepares every statement anew; compiling the SQL was a tenth of a token request (bench/RESULTS.md).
  * Porta's queries are a small fixed set, so the connection keeps the most recent few hundred. knex only
  * runs them to completion (all/run), so a statement is never busy when it is handed out again.
@@ -88,9 +112,35 @@ function cachePreparedStatements(conn: Database, size = 256) {
   }) as Database['prepare'];
 }
 
-export async function migrate(db: Db): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+/** Any fixed number: the PostgreSQL advisory lock that instances starting together queue on to migrate. */
+const MIGRATION_LOCK = 7_120_413;
+/** How long an instance waits for another one's migrations before it gives up (and fails to start). */
+const MIGRATION_WAIT_MS = 120_000;
+
+/**
+ * Applies pending migrations; answers their names. On PostgreSQL several instances may start at once:
+ * each takes an advisory lock first, so one migrates and the others wait, then find nothing to do
+ * (knex's own lock row makes a second migrator fail rather than wait, and creating its tables races).
+ */
+export async function migrate(db: Db, { waitMs = MIGRATION_WAIT_MS } = {}): Promise<string[]> {
+  const latest = async () => ((await db.migrate.latest({ migrationSource })) as [number, string[]])[1];
+  if (db.client.config.client !== 'pg') return latest();
+  // On a connection of its own, held until the migrations are done (a session-level lock).
+  const conn = (await db.client.acquireConnection()) as pg.Client;
+  try {
+    const deadline = Date.now() + waitMs;
+    while (!(await conn.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows[0]!.locked) {
+      if (Date.now() > deadline) throw new Error(`another instance has been migrating the database for over ${waitMs / 1000} s; start again when it is done`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    try {
+      return await latest();
+    } finally {
+      await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
 }
 
 /** True when every migration Porta ships has been applied. */

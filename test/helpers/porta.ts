@@ -1,6 +1,7 @@
 /**
- * Starts the real Porta: HTTP on a random port, a fresh SQLite file in a temp dir, a movable clock.
- * `restart()` closes it and starts again on the same file.
+ * Starts the real Porta: HTTP on a random port, a fresh database (a SQLite file in a temp dir, or a
+ * PostgreSQL database of its own when PORTA_TEST_DATABASE_URL is set: ./database.ts), a movable clock.
+ * `restart()` closes it and starts again on the same database.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,25 +14,28 @@ import { fromRoot } from '../../src/paths.js';
 import { start, type Running } from '../../src/server.js';
 import type { NewAccount } from '../../src/storage/accounts.js';
 import { TestClock } from './clock.js';
+import { createTestDatabase, dropTestDatabase } from './database.js';
 
 export const TEST_PASSWORD = 'Correct-Horse-Battery-9';
 
 export interface TestPorta extends Running {
   dir: string;
   clock: TestClock;
+  /** The database it runs on, for the CLI and for tests that look inside. */
+  databaseUrl: string;
   createAccount(input?: Partial<NewAccount> & { password?: string }): Promise<Account>;
   /** Restarts on the same file, optionally with changed settings. */
   restart(changes?: Partial<Record<SettingName, unknown>>): Promise<TestPorta>;
   stop(): Promise<void>;
 }
 
-export function testConfig(dir: string, overrides: Partial<Record<SettingName, unknown>> = {}) {
+export function testConfig(dir: string, databaseUrl: string, overrides: Partial<Record<SettingName, unknown>> = {}) {
   return loadConfig({
     env: {},
     file: '', // never a developer's config/porta.json
     overrides: {
       nodeEnv: 'test', port: 0, host: '127.0.0.1', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-      databaseUrl: join(dir, 'porta.sqlite'), mailDir: join(dir, 'mail'), clientsFile: fromRoot('test/fixtures/clients.json'),
+      databaseUrl, mailDir: join(dir, 'mail'), clientsFile: fromRoot('test/fixtures/clients.json'),
       sweepIntervalSeconds: 0,
       ...overrides,
     },
@@ -53,16 +57,28 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
-export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir: string; clock: TestClock }): Promise<TestPorta> {
+export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir: string; clock: TestClock; databaseUrl?: string; ownsDatabase?: boolean }): Promise<TestPorta> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'porta-test-'));
   const clock = existing?.clock ?? new TestClock();
-  const config = testConfig(dir, overrides);
+  const given = existing?.databaseUrl ?? (overrides.databaseUrl as string | undefined);
+  const databaseUrl = given ?? await createTestDatabase(dir);
+  // Only the instance that created its database (or was restarted from one that did) drops it; a second
+  // server on the same database (tests of several instances) leaves it to the first.
+  const ownsDatabase = given === undefined || existing?.ownsDatabase === true;
+  const config = testConfig(dir, databaseUrl, overrides);
   const logger = pino({ level: config.logLevel });
-  const running = await start({ config, clock, logger });
+  let running: Running;
+  try {
+    running = await start({ config, clock, logger });
+  } catch (err) {
+    if (given === undefined) await dropTestDatabase(databaseUrl);
+    throw err;
+  }
   const porta: TestPorta = {
     ...running,
     dir,
     clock,
+    databaseUrl,
     async createAccount(input = {}) {
       const n = ++counter;
       const { password = TEST_PASSWORD, ...rest } = input;
@@ -79,10 +95,11 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
       // Let this process's HTTP clients see their pooled keep-alive sockets close (an I/O turn of the
       // event loop), or their next request to the same port would go down a dead socket.
       for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-      return startPorta({ ...overrides, ...changes, port: new URL(running.url).port, issuer: running.issuer }, { dir, clock });
+      return startPorta({ ...overrides, ...changes, port: new URL(running.url).port, issuer: running.issuer }, { dir, clock, databaseUrl, ownsDatabase });
     },
     async stop() {
       await running.close();
+      if (ownsDatabase) await dropTestDatabase(databaseUrl);
       await removeDir(dir);
     },
   };

@@ -32,9 +32,10 @@ export const keysRotate: Command = {
   summary: 'Generate new signing keys and retire the current ones',
   help: `Usage: porta keys rotate [--json]
 
-Generates a new signing key per algorithm and retires the active ones. Running instances keep
-signing with the keys they loaded until they restart, so restart every instance afterwards. Retired
-keys stay published at /jwks until the tokens they signed have expired.
+Generates a new signing key per algorithm and retires the active ones. Every running instance reads
+the keys from the database every KEYS_REFRESH_SECONDS and then signs with the new ones, without a
+restart (with KEYS_REFRESH_SECONDS=0, restart every instance). Retired keys stay published at /jwks
+until the tokens they signed have expired.
 
 Options:
   --json       print {"created": [kids], "retired": [kids]} as JSON
@@ -53,10 +54,13 @@ Options:
     if (v.json) return printJson(ctx.io.stdout, { created, retired });
 
     const minutes = Math.ceil(keyRetentionMs(services.config) / 60_000);
+    const seconds = services.config.keysRefreshSeconds;
     const out = ctx.io.stdout;
     for (const kid of created) out.write(`new key ${kid}\n`);
     for (const kid of retired) out.write(`retired ${kid}\n`);
-    out.write(`Restart every Porta instance now (within ${minutes} minutes) so they sign with the new keys; `
-      + 'the retired keys stay published at /jwks until the tokens they signed have expired.\n');
+    out.write(seconds
+      ? `Running Porta instances load the new keys by themselves within ${seconds} seconds (KEYS_REFRESH_SECONDS) and sign with them from then on; no restart is needed. `
+      : 'KEYS_REFRESH_SECONDS is 0: restart every Porta instance now so they sign with the new keys. ');
+    out.write(`The retired keys stay published at /jwks for ${minutes} minutes, until the tokens they signed have expired.\n`);
   },
 };
