@@ -19,7 +19,7 @@ import { spend } from '../src/http/rate-limit.js';
 import { formatDate, formatDateTime } from '../src/i18n/format.js';
 import type { MessageKey } from '../src/i18n/index.js';
 import { loginName } from '../src/mail/account.js';
-import { passwordExpiresAt } from '../src/policy/password-expiry.js';
+import { passwordExpiresAt, passwordExpiryState } from '../src/policy/password-expiry.js';
 import type { Services } from '../src/services.js';
 import { field, form } from './forms.js';
 import { perIp, renderLinkProblem } from './recovery.js';
@@ -60,8 +60,11 @@ export function accountRoutes(provider: Provider, s: Services): Router {
     const session = await provider.Session.get(ctx);
     if (!session.accountId) return undefined;
     const account = await s.accounts.findById(session.accountId);
-    // A disabled account is signed out, as oidc-provider's findAccount treats it.
-    return account?.status === 'active' ? { account, session } : undefined;
+    // A disabled account is signed out, as oidc-provider's findAccount treats it. An expired password counts
+    // as signed out too: the sign-in it is sent to runs the password_expired check, which asks for a new
+    // password first, as for any service.
+    if (account?.status !== 'active' || passwordExpiryState(account, s.config, s.clock.now()) === 'expired') return undefined;
+    return { account, session };
   }
 
   const signInUrl = (returnTo: keyof typeof RETURN_TO) => `${issuer}/auth?${new URLSearchParams({

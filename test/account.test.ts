@@ -1,6 +1,7 @@
 /** The personal area: profile, sessions and services, password and email changes. */
 import * as oidc from 'openid-client';
 import { formatDate } from '../src/i18n/format.js';
+import { AccountAdmin } from '../src/storage/account-admin.js';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { DAY, HOUR } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
@@ -370,6 +371,68 @@ describe('changing the email address', () => {
     expect((await accountRow(account.id)).email).toBe(account.email);
     await expect(oidc.refreshTokenGrant(admissions.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     expect((await thief.go('/account')).body).toContain('<h1>Sign in</h1>');
+  });
+
+  /** The intruder's pending change, and its confirmation link. */
+  async function intruderChange(account: { username: string | null; email: string | null }) {
+    const newEmail = uniqueEmail('intruder');
+    const notices = smtp.to(account.email!).length;
+    await askChange(new Browser(porta.issuer), account.username!, newEmail);
+    await smtp.last(account.email!, notices + 1);
+    return (await smtp.last(newEmail)).links.find((l) => l.includes('/account/email/confirm?token='))!;
+  }
+
+  /** The confirmation link no longer works, and says why; the account keeps its address. */
+  async function expectCancelled(account: { id: string; email: string | null }, confirmLink: string) {
+    const page = await new Browser(porta.issuer).go(confirmLink);
+    expect(page.status).toBe(410);
+    expect(page.body).toContain('This link no longer works: the account was secured after it was sent (its password was changed or reset, or it was disabled).');
+    expect((await accountRow(account.id)).email).toBe(account.email);
+  }
+
+  test('a password reset ends a pending email change: the intruder cannot confirm it afterwards', async () => {
+    const account = await createAccount();
+    const confirmLink = await intruderChange(account);
+
+    const owner = new Browser(porta.issuer);
+    const before = smtp.to(account.email!).length;
+    await owner.submit(await owner.go('/recover/password'), '/recover/password', { identifier: account.username! });
+    const resetLink = (await smtp.last(account.email!, before + 1)).links.find((l) => l.includes('/recover/password/reset?token='))!;
+    const done = await owner.submit(await owner.go(resetLink), /\/recover\/password\/reset/, { password: NEW_PASSWORD, password_confirm: NEW_PASSWORD, birthdate: '2001-05-17' });
+    expect(done.status).toBeLessThan(400);
+    expect(await porta.services.hasher.verify((await accountRow(account.id)).passwordHash, NEW_PASSWORD)).toMatchObject({ ok: true });
+
+    await expectCancelled(account, confirmLink);
+  });
+
+  test('a password change in the personal area ends a pending email change', async () => {
+    const account = await createAccount();
+    const confirmLink = await intruderChange(account);
+    const owner = new Browser(porta.issuer);
+    await openAccount(owner, account.username!);
+    const changed = await owner.submit(await owner.go('/account/password'), '/account/password', { current: TEST_PASSWORD, password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
+    expect(changed.body).toContain("<h1>Your account</h1>");
+    await expectCancelled(account, confirmLink);
+  });
+
+  test('disabling the account ends a pending email change, and enabling it does not bring it back', async () => {
+    const account = await createAccount();
+    const confirmLink = await intruderChange(account);
+    expect(await new AccountAdmin(porta.services.db, porta.clock).disable(account.id, 'helpdesk')).toBe(true);
+    expect(await new AccountAdmin(porta.services.db, porta.clock).enable(account.id)).toBe(true);
+    await expectCancelled(account, confirmLink);
+  });
+
+  test('“it was not me” on one change ends the intruder\'s other pending change too', async () => {
+    const account = await createAccount();
+    const first = uniqueEmail('first');
+    await askChange(new Browser(porta.issuer), account.username!, first);
+    const reportLink = (await smtp.last(account.email!)).links.find((l) => l.includes('/account/email/report?token='))!;
+    // A second request, whose notice the intruder hopes the owner misses.
+    const confirmLink = await intruderChange(account);
+    const owner = new Browser(porta.issuer);
+    await owner.submit(await owner.go(reportLink), '/account/email/report');
+    await expectCancelled(account, confirmLink);
   });
 
   test('“it was not me” after the change was confirmed gives the old address back', async () => {

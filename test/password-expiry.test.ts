@@ -137,6 +137,31 @@ describe('an expired password', () => {
     expect(home.body).toContain(`It expires on ${formatDate('en', porta.clock.now() + 365 * DAY, 'Europe/Rome')}.`);
   });
 
+  test('a session that outlives the password cannot use the personal area: the change comes first, then the page asked for', async () => {
+    const account = await createAccount();
+    const browser = new Browser(porta.issuer);
+    const login = await browser.go('/account');
+    expect(h1(await browser.submit(login, /\/login$/, { login: account.username!, password: TEST_PASSWORD }))).toBe('Your account');
+    const emailForm = await browser.go('/account/email');
+
+    await passwordSetDaysAgo(account, 366);
+    for (const path of ['/account', '/account/email', '/account/password']) {
+      const page = await browser.go(path);
+      expect(page.url).toMatch(/\/interaction\/[\w-]+\/password_expiry$/);
+      expect(h1(page)).toBe('Your password has expired');
+    }
+    // A form posted from a page opened before the expiry changes nothing.
+    const before = smtp.to(`new.${account.email!}`).length;
+    const posted = await browser.submit(emailForm, /\/account\/email$/, { email: `new.${account.email!}`, password: TEST_PASSWORD });
+    expect(h1(posted)).toBe('Your password has expired');
+    expect(smtp.to(`new.${account.email!}`)).toHaveLength(before);
+
+    const step = await browser.go('/account/email');
+    const back = await browser.submit(step, /\/password_expiry$/, { current: TEST_PASSWORD, password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
+    expect(back.url).toMatch(/\/account\/email$/);
+    expect(back.body).toContain('<label for="f-email">');
+  });
+
   test('federated accounts are exempt', async () => {
     const account = await createAccount({ userType: 'federated' });
     porta.clock.advance(800 * DAY);

@@ -173,7 +173,8 @@ export class EmailChange {
         restored = (await setConfirmedEmail(trx, accountId, oldEmail)) ? 'restored' : 'taken';
       }
       await this.sessions.revokeAll(accountId, {}, trx);
-      await s.flows.supersede(accountId, 'password_reset', trx);
+      // Other pending changes (a second request by the intruder) and reset links end too.
+      await s.flows.endPending(accountId, trx);
       return { restored, oldEmail };
     });
     await s.audit.record({ action: 'email_change.reported', actor: 'anonymous', accountId, ip: o.ip, details: { flow: changeFlowId, restored: outcome.restored } });

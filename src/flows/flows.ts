@@ -31,11 +31,15 @@ const fromRow = <D>(r: FlowRow): Flow<D> => ({
 /** The stored form of a token: its SHA-256 with the purpose prefixed, so a token of one kind never opens another. */
 export const hashToken = (kind: FlowKind, token: string) => createHash('sha256').update(`${kind}:${token}`).digest('hex');
 
+/** The flows `endPending` ends. */
+const PENDING_ON_TAKEOVER: FlowKind[] = ['email_change', 'password_reset'];
+
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export function assertUsable(flow: Flow<unknown> | undefined, now: number): asserts flow is Flow<unknown> {
   if (!flow) throw new AppError('flow.invalid', 404);
   if (flow.state === 'superseded') throw new AppError('flow.superseded', 410);
+  if (flow.state === 'cancelled') throw new AppError('flow.cancelled', 410);
   if (flow.consumedAt !== null) throw new AppError('flow.used', 410);
   if (flow.expiresAt <= now) throw new AppError('flow.expired', 410);
 }
@@ -88,6 +92,17 @@ export class Flows {
   /** Open flows of this kind for the account stop working (a new link replaces the old). */
   async supersede(accountId: string, kind: FlowKind, trx: Db = this.db): Promise<void> {
     await trx('flows').where({ account_id: accountId, kind }).whereNull('consumed_at').update({ consumed_at: this.clock.now(), state: 'superseded' });
+  }
+
+  /**
+   * Ends the account's pending flows someone holding its session or mailbox could have started — an
+   * email change waiting for its confirmation, a reset link — when the owner takes the account back
+   * (password reset or change, "it wasn't me") or it is disabled. "It wasn't me" links belong to no
+   * account and stay: they are the owner's.
+   */
+  async endPending(accountId: string, trx: Db = this.db): Promise<void> {
+    await trx('flows').where({ account_id: accountId }).whereIn('kind', PENDING_ON_TAKEOVER).whereNull('consumed_at')
+      .update({ consumed_at: this.clock.now(), state: 'cancelled' });
   }
 
   /** Deletes flows that ended (expired or used) more than `keepMs` ago; recent ones stay to answer their links. */

@@ -59,11 +59,12 @@ export class PasswordChanges {
 
   /**
    * Stores the new hash and ends what must end, in the caller's transaction: every session, grant and token
-   * but `keep`, and any open reset link (it went to a mailbox that may not be the person's).
+   * but `keep`, any open reset link (it went to a mailbox that may not be the person's) and a pending email
+   * change (an intruder's, perhaps).
    */
   async store(account: Account, hash: string, keep: ChangeContext['keep'], trx: Db): Promise<number> {
     await this.s.accounts.setPasswordHash(account.id, hash, { changed: true }, trx);
-    await this.s.flows.supersede(account.id, 'password_reset', trx);
+    await this.s.flows.endPending(account.id, trx);
     return this.sessions.revokeAll(account.id, keep ?? {}, trx);
   }
 

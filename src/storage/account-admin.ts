@@ -5,6 +5,7 @@
  */
 import { emailKey, usernameKey, type AccountStatus, type UserType } from '../accounts/account.js';
 import type { Clock } from '../clock.js';
+import { Flows } from '../flows/flows.js';
 import type { Db } from './db.js';
 import { revokeAccountData } from './oidc-adapter.js';
 
@@ -87,12 +88,13 @@ export class AccountAdmin {
     return [...rows.filter(exact), ...rows.filter((r) => !exact(r))].map((r) => r.id);
   }
 
-  /** active → disabled; ends the account's sessions and tokens. False when it was not active. */
+  /** active → disabled; ends the account's sessions and tokens, and its pending email change and reset link. False when it was not active. */
   async disable(id: string, reason: DisabledReason, trx?: Db): Promise<boolean> {
     const run = async (t: Db) => {
       const n = await t('accounts').where({ id, status: 'active' }).update({ status: 'disabled', disabled_at: this.clock.now(), disabled_reason: reason });
       if (n !== 1) return false;
       await revokeAccountData(t, id);
+      await new Flows(t, this.clock).endPending(id, t);
       return true;
     };
     return trx ? run(trx) : this.db.transaction(run);

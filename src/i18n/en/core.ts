@@ -62,6 +62,7 @@ export const core = {
   'error.too_many_requests': 'Too many attempts. Please wait {minutes} minutes and try again.',
   'flow.invalid': 'This link is not valid. Check that you copied the whole link from the email.',
   'flow.superseded': 'This link was replaced by a newer one. Use the link in the most recent email.',
+  'flow.cancelled': 'This link no longer works: the account was secured after it was sent (its password was changed or reset, or it was disabled).',
   'flow.used': 'This link has already been used.',
   'flow.expired': 'This link has expired.',
   'password.too_short': 'The password needs at least 10 characters.',

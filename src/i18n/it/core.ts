@@ -63,6 +63,7 @@ export const core: Record<keyof typeof en, string> = {
   'error.too_many_requests': 'Troppi tentativi. Attendi {minutes} minuti e riprova.',
   'flow.invalid': 'Questo link non è valido. Controlla di aver copiato tutto il link dall’email.',
   'flow.superseded': 'Questo link è stato sostituito da uno più recente. Usa il link dell’ultima email ricevuta.',
+  'flow.cancelled': 'Questo link non funziona più: dopo l’invio l’account è stato messo in sicurezza (la password è stata cambiata o reimpostata, oppure l’account è stato disattivato).',
   'flow.used': 'Questo link è già stato usato.',
   'flow.expired': 'Questo link è scaduto.',
   'password.too_short': 'La password deve avere almeno 10 caratteri.',
