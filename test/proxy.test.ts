@@ -5,19 +5,16 @@
  */
 import { request } from 'node:http';
 import { alertText, Browser, findForm } from './helpers/browser.js';
-import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
+import { productionSettings, startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { relyingParty, type Rp } from './helpers/rp.js';
 
 let porta: TestPorta;
 let rp: Rp;
 afterEach(() => porta?.stop());
 
-/** What production needs: real cookie keys (the test clients' secrets are not development ones). */
+/** Production (the test clients' secrets are not development ones). */
 async function boot(overrides: Record<string, unknown> = {}) {
-  porta = await startPorta({
-    nodeEnv: 'production', trustProxy: true,
-    cookieKeys: ['proxy-test-cookie-key-0123456789abcdef', 'proxy-test-cookie-key-fedcba9876543210'], ...overrides,
-  });
+  porta = await startPorta({ ...(await productionSettings()), trustProxy: true, ...overrides });
   rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
 }
 

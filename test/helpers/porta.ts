@@ -14,6 +14,7 @@ import { fromRoot } from '../../src/paths.js';
 import { start, type Running } from '../../src/server.js';
 import type { NewAccount } from '../../src/storage/accounts.js';
 import { TestClock } from './clock.js';
+import { freePort } from './process.js';
 import { createTestDatabase, dropTestDatabase } from './database.js';
 
 export const TEST_PASSWORD = 'Correct-Horse-Battery-9';
@@ -40,6 +41,20 @@ export function testConfig(dir: string, databaseUrl: string, overrides: Partial<
       ...overrides,
     },
   });
+}
+
+/**
+ * What production mode needs beyond the test defaults: real cookie keys, a privacy notice, a key-encryption
+ * secret, an issuer (so a fixed port) and a mail server. Spread into startPorta's overrides.
+ */
+export async function productionSettings(smtpUrl = 'smtp://127.0.0.1:1'): Promise<Partial<Record<SettingName, unknown>>> {
+  const port = await freePort();
+  return {
+    nodeEnv: 'production', port, issuer: `http://127.0.0.1:${port}`, smtpUrl,
+    cookieKeys: ['production-test-cookie-key-0123456789abcdef', 'production-test-cookie-key-fedcba9876543210'],
+    keysEncryptionSecret: 'production-test-keys-encryption-secret-0123456789',
+    privacyNoticeUrl: 'https://university.example/privacy',
+  };
 }
 
 let counter = 0;
