@@ -29,10 +29,13 @@ export function sqlitePath(url: string): string | undefined {
   return url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
 }
 
+/** A failed query's message carries its SQL with `?` placeholders, never the bound values (hashes, emails, tokens). */
+const NO_VALUES_IN_ERRORS = { compileSqlOnError: false } as const;
+
 export function openDatabase(url: string): Db {
   const file = sqlitePath(url);
   if (file === undefined) {
-    return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
+    return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 }, ...NO_VALUES_IN_ERRORS });
   }
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const holder: { current?: Database } = {};
@@ -40,6 +43,7 @@ export function openDatabase(url: string): Db {
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
+    ...NO_VALUES_IN_ERRORS,
     // better-sqlite3 is synchronous: one connection serialises writes without SQLITE_BUSY inside a process.
     pool: {
       min: 1,
@@ -97,4 +101,15 @@ export async function migrate(db: Db): Promise<string[]> {
 export async function migrationsCurrent(db: Db): Promise<boolean> {
   const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
   return pending.length === 0;
+}
+
+const HEARTBEAT = { model: 'ReadinessHeartbeat', id: 'heartbeat' };
+
+/**
+ * Readiness must prove a write: on a full disk or a read-only file every read still works. The row
+ * lives among oidc-provider's payloads with a short expiry, so the sweep removes it when probes stop.
+ */
+export async function proveWrite(db: Db, now: number): Promise<void> {
+  await db('oidc_payloads').insert({ ...HEARTBEAT, payload: JSON.stringify({ at: now }), expires_at: now + 60_000 })
+    .onConflict(['model', 'id']).merge(['payload', 'expires_at']);
 }
