@@ -52,14 +52,42 @@ export function loadConfig({ env = process.env, overrides = {}, file }: LoadOpti
     }
   }
   if (problems.length === 0) {
-    if (out.nodeEnv === 'production') {
-      const keys = out.cookieKeys as string[];
-      if (keys.some((k) => DEVELOPMENT_COOKIE_KEYS.includes(k))) problems.push('COOKIE_KEYS: production refuses the development cookie keys; set your own (at least 32 random characters each)');
-      if (keys.some((k) => k.length < 32)) problems.push('COOKIE_KEYS: in production each key needs at least 32 characters');
-      // Registration (always on) collects personal data: people must be able to read what is done with it.
-      if (!out.privacyNoticeUrl) problems.push('PRIVACY_NOTICE_URL: production needs the privacy notice that registration links to');
-    }
+    resolveDefaults(out);
+    problems.push(...mailProblems(out), ...(out.nodeEnv === 'production' ? productionProblems(out) : developmentProblems(out)));
   }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(out) as Config;
+}
+
+/** Defaults that depend on other settings. */
+function resolveDefaults(out: Record<string, unknown>): void {
+  // Development serves a demo account with a published password: this machine only, unless asked.
+  if (out.host === '') out.host = out.nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1';
+}
+
+function mailProblems(out: Record<string, unknown>): string[] {
+  if (out.mailTransport === 'smtp' && !out.smtpUrl) return ['MAIL_TRANSPORT: smtp needs SMTP_URL'];
+  if (out.mailTransport === 'files' && out.smtpUrl) return ['MAIL_TRANSPORT: files would ignore SMTP_URL; set one of them'];
+  return [];
+}
+
+/** Production refuses every fail-open default: development secrets, a guessed issuer, mail that goes nowhere. */
+function productionProblems(out: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const keys = out.cookieKeys as string[];
+  if (keys.some((k) => DEVELOPMENT_COOKIE_KEYS.includes(k))) problems.push('COOKIE_KEYS: production refuses the development cookie keys; set your own (at least 32 random characters each)');
+  if (keys.some((k) => k.length < 32)) problems.push('COOKIE_KEYS: in production each key needs at least 32 characters');
+  if (!out.issuer) problems.push('ISSUER: production needs the public base URL (e.g. https://login.example.edu); every token names it');
+  if (!out.keysEncryptionSecret) problems.push('KEYS_ENCRYPTION_SECRET: production stores signing keys encrypted; set at least 32 random characters');
+  // Registration (always on) collects personal data: people must be able to read what is done with it.
+  if (!out.privacyNoticeUrl) problems.push('PRIVACY_NOTICE_URL: production needs the privacy notice that registration links to');
+  if (!out.smtpUrl && out.mailTransport === undefined) problems.push('SMTP_URL: production needs an SMTP server (or MAIL_TRANSPORT=files to write mails to MAIL_DIR on purpose)');
+  return problems;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|::ffff:127(\.\d{1,3}){3})$/i;
+
+function developmentProblems(out: Record<string, unknown>): string[] {
+  if (out.nodeEnv !== 'development' || out.allowDevelopmentOnNetwork || LOOPBACK.test(out.host as string)) return [];
+  return [`HOST: development mode (demo account with a published password, public cookie keys) listens only on loopback; set NODE_ENV=production, or ALLOW_DEVELOPMENT_ON_NETWORK=true to serve ${String(out.host)} anyway`];
 }

@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { pageContext } from '../src/http/context.js';
 import type { Services } from '../src/services.js';
 import { fromRoot } from '../src/paths.js';
-import { migrationsCurrent } from '../src/storage/db.js';
+import { migrationsCurrent, proveWrite } from '../src/storage/db.js';
 import { homePage } from './views/pages.js';
 
 const STYLESHEET = readFileSync(fromRoot('interactions/static/porta.css'), 'utf8');
@@ -29,19 +29,23 @@ export function publicRoutes(s: Services): Router {
     ctx.body = { status: 'ok' };
   });
 
-  // Readiness: the database answers and its schema is current.
+  // Readiness: the database answers, its schema is current, and it accepts a write.
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
+    let status = 'database unreachable';
     try {
       await s.db.raw('select 1');
-      const current = await migrationsCurrent(s.db);
-      ctx.status = current ? 200 : 503;
-      ctx.body = { status: current ? 'ready' : 'migrations pending' };
+      if (!(await migrationsCurrent(s.db))) status = 'migrations pending';
+      else {
+        status = 'database refuses writes';
+        await proveWrite(s.db, s.clock.now());
+        status = 'ready';
+      }
     } catch (err) {
       ctx.state.log.warn({ err }, 'readiness check failed');
-      ctx.status = 503;
-      ctx.body = { status: 'database unreachable' };
     }
+    ctx.status = status === 'ready' ? 200 : 503;
+    ctx.body = { status };
   });
 
   return router;

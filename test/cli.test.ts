@@ -19,6 +19,7 @@ import { createTestDatabase, dropTestDatabase } from './helpers/database.js';
 
 const PASSWORD = 'secret-password-123';
 const PRODUCTION_COOKIE_KEYS = 'a-production-cookie-key-of-32-chars-or-more,another-production-cookie-key-0123456';
+const PRODUCTION_ENV = { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION_COOKIE_KEYS, ISSUER: 'https://login.example.edu', KEYS_ENCRYPTION_SECRET: 'a-keys-encryption-secret-of-32-chars-or-more', MAIL_TRANSPORT: 'files', PRIVACY_NOTICE_URL: 'https://uni.example/privacy' };
 
 let dir: string;
 let env: Record<string, string>;
@@ -161,7 +162,7 @@ describe('porta clients', () => {
   test('production refuses short and example secrets', async () => {
     const clientsFile = join(dir, 'clients.json');
     writeFileSync(clientsFile, '[]');
-    const production = { env: { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION_COOKIE_KEYS, CLIENTS_FILE: clientsFile, PRIVACY_NOTICE_URL: 'https://uni.example/privacy' } };
+    const production = { env: { ...PRODUCTION_ENV, CLIENTS_FILE: clientsFile } };
     const withSecret = (secret: string) => ['clients', 'add', '--id', 'library-app', '--secret', secret, '--redirect-uri', 'https://library.example.org/cb'];
 
     expectUsageError(await cli(withSecret('short-secret'), production), 'production refuses client secrets shorter than 32 characters');
@@ -172,7 +173,7 @@ describe('porta clients', () => {
   });
 
   test('production refuses the shipped example clients file, naming CLIENTS_FILE', async () => {
-    const r = await cli(['clients', 'list'], { env: { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION_COOKIE_KEYS, PRIVACY_NOTICE_URL: 'https://uni.example/privacy' } });
+    const r = await cli(['clients', 'list'], { env: PRODUCTION_ENV });
     expectUsageError(r, /invalid configuration: CLIENTS_FILE: .*production refuses development or short client secrets/);
   });
 });

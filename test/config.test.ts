@@ -47,10 +47,34 @@ test('an unknown key in the file is an error, and secrets are never echoed', () 
   expect(found[0]).not.toContain('short"');
 });
 
+const PRODUCTION = {
+  cookieKeys: 'a-real-production-key-of-32-chars-or-more', issuer: 'https://login.example.edu',
+  keysEncryptionSecret: 'a-keys-encryption-secret-of-32-chars-or-more', smtpUrl: 'smtp://127.0.0.1:2525',
+  privacyNoticeUrl: 'https://uni.example/privacy',
+};
+
+test('production refuses to guess: no ISSUER, no KEYS_ENCRYPTION_SECRET, no SMTP_URL are each named, secrets not echoed', () => {
+  const found = problems(() => loadConfig({ env: { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION.cookieKeys }, file: '' })).join('\n');
+  expect(found).toMatch(/^ISSUER: production needs the public base URL/m);
+  expect(found).toMatch(/^KEYS_ENCRYPTION_SECRET: production stores signing keys encrypted/m);
+  expect(found).toMatch(/^SMTP_URL: production needs an SMTP server \(or MAIL_TRANSPORT=files/m);
+  expect(found).not.toContain(PRODUCTION.cookieKeys);
+  const env = { NODE_ENV: 'production', COOKIE_KEYS: PRODUCTION.cookieKeys, ISSUER: PRODUCTION.issuer, KEYS_ENCRYPTION_SECRET: PRODUCTION.keysEncryptionSecret };
+  expect(loadConfig({ env: { ...env, MAIL_TRANSPORT: 'files' }, file: '' })).toMatchObject({ mailTransport: 'files', host: '0.0.0.0' });
+  expect(problems(() => loadConfig({ env: { ...env, MAIL_TRANSPORT: 'smtp' }, file: '' }))).toEqual(['MAIL_TRANSPORT: smtp needs SMTP_URL']);
+});
+
+test('development listens on loopback, and refuses another HOST unless asked to', () => {
+  expect(loadConfig({ env: {}, file: '' }).host).toBe('127.0.0.1');
+  expect(problems(() => loadConfig({ env: { HOST: '0.0.0.0' }, file: '' })).join('\n')).toMatch(/^HOST: development mode .* listens only on loopback; set NODE_ENV=production, or ALLOW_DEVELOPMENT_ON_NETWORK=true/m);
+  expect(loadConfig({ env: { HOST: '0.0.0.0', ALLOW_DEVELOPMENT_ON_NETWORK: 'true' }, file: '' }).host).toBe('0.0.0.0');
+  expect(loadConfig({ env: { HOST: '::1' }, file: '' }).host).toBe('::1');
+});
+
 test('production refuses the development cookie keys and the shipped client secrets', async () => {
   expect(problems(() => loadConfig({ env: { NODE_ENV: 'production', COOKIE_KEYS: DEVELOPMENT_COOKIE_KEYS.join(',') }, file: '' })).join('\n'))
     .toMatch(/COOKIE_KEYS: production refuses the development cookie keys/);
-  await expect(startPorta({ nodeEnv: 'production', cookieKeys: 'a-real-production-key-of-32-chars-or-more', clientsFile: fromRoot('config/clients.json'), privacyNoticeUrl: 'https://uni.example/privacy' }))
+  await expect(startPorta({ nodeEnv: 'production', ...PRODUCTION, clientsFile: fromRoot('config/clients.json') }))
     .rejects.toThrow(/admissions.*production refuses development or short client secrets/);
 });
 

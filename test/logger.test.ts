@@ -23,3 +23,12 @@ test('the request line goes to the same output, with the same level and bindings
   requestLogger(verbose).info({ reqId: 'r2', method: 'GET', path: '/jwks', status: 200, ms: 1 }, 'request');
   expect(lines).toEqual([expect.objectContaining({ reqId: 'r2', path: '/jwks', service: 'porta', msg: 'request' })]);
 });
+
+test('an error keeps its code and loses the fields that can quote a row', () => {
+  const { lines, stream } = capture();
+  const logger = createLogger({ logLevel: 'info', nodeEnv: 'production' }, stream);
+  const err = Object.assign(new Error('duplicate key value violates unique constraint "accounts_email_unique"'), { code: '23505', detail: 'Key (email)=(mrossi@example.org) already exists.' });
+  logger.error({ err, code: 1 }, 'failed');
+  expect(lines[0]).toMatchObject({ code: 1, err: { code: '23505', type: 'Error', message: expect.stringContaining('accounts_email_unique') } });
+  expect(JSON.stringify(lines)).not.toContain('mrossi@example.org');
+});

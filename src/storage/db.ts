@@ -41,6 +41,9 @@ export function sqlitePath(url: string): string | undefined {
   return url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
 }
 
+/** A failed query's message carries its SQL with `?` placeholders, never the bound values (hashes, emails, tokens). */
+const NO_VALUES_IN_ERRORS = { compileSqlOnError: false } as const;
+
 export function openDatabase(url: string, options: DatabaseOptions = {}): Db {
   const file = sqlitePath(url);
   if (file === undefined) return openPostgres(url, options);
@@ -50,6 +53,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Db {
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
+    ...NO_VALUES_IN_ERRORS,
     // better-sqlite3 is synchronous: one connection serialises writes without SQLITE_BUSY inside a process.
     pool: {
       min: 1,
@@ -88,6 +92,7 @@ function openPostgres(url: string, { databasePoolMax = 10, databaseStatementTime
     connection: { connectionString: url, ...(databaseStatementTimeoutMs ? { statement_timeout: databaseStatementTimeoutMs } : {}) },
     pool: { min: 0, max: databasePoolMax },
     acquireConnectionTimeout: 10_000,
+    ...NO_VALUES_IN_ERRORS,
   });
 }
 
@@ -147,4 +152,15 @@ export async function migrate(db: Db, { waitMs = MIGRATION_WAIT_MS } = {}): Prom
 export async function migrationsCurrent(db: Db): Promise<boolean> {
   const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
   return pending.length === 0;
+}
+
+const HEARTBEAT = { model: 'ReadinessHeartbeat', id: 'heartbeat' };
+
+/**
+ * Readiness must prove a write: on a full disk or a read-only file every read still works. The row
+ * lives among oidc-provider's payloads with a short expiry, so the sweep removes it when probes stop.
+ */
+export async function proveWrite(db: Db, now: number): Promise<void> {
+  await db('oidc_payloads').insert({ ...HEARTBEAT, payload: JSON.stringify({ at: now }), expires_at: now + 60_000 })
+    .onConflict(['model', 'id']).merge(['payload', 'expires_at']);
 }
