@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { checkUsername } from '../src/accounts/account.js';
-import { passwordProblems } from '../src/accounts/password-policy.js';
+import { newPasswordErrors } from '../src/flows/password-change.js';
 import { checkBirthdate, checkEmail, checkName, checkPhone, type Checked } from '../src/accounts/validation.js';
 import { AppError } from '../src/errors.js';
 import { FieldErrors, type Registration, type RegistrationInput } from '../src/flows/registration.js';
@@ -53,8 +53,8 @@ export function registrationRoutes(provider: Provider, s: Services, registration
     await spend(perIp, ctx.ip);
     const interactionUid = interactionOf((ctx.request.body as Record<string, unknown>).interaction);
     const { values, tooLong } = readFields(ctx, ['given_name', 'family_name', 'birthdate', 'phone', 'email', 'username', 'privacy', 'website']);
-    const password = field(ctx, 'password', 512, { trim: false }) ?? '';
-    const confirm = field(ctx, 'password_confirm', 512, { trim: false }) ?? '';
+    const password = field(ctx, 'password', 512, { trim: false });
+    const confirm = field(ctx, 'password_confirm', 512, { trim: false });
     const errors: Record<string, MessageKey | undefined> = {};
     const take = <T>(name: string, checked: Checked<T>) => { errors[name] = tooLong.has(name) ? 'field.too_long' : checked.error; return checked.value; };
 
@@ -67,8 +67,7 @@ export function registrationRoutes(provider: Provider, s: Services, registration
     if (config.registrationMode === 'choose-credentials') {
       username = values.username!.normalize('NFKC').trim();
       errors.username = tooLong.has('username') ? 'field.too_long' : username ? checkUsername(username) : 'field.required';
-      errors.password = password ? passwordProblems(password, { username, email: email ?? values.email })[0] : 'field.required';
-      errors.password_confirm = !errors.password && password !== confirm ? 'password.mismatch' : undefined;
+      Object.assign(errors, newPasswordErrors({ username, email: email ?? values.email }, password, confirm));
     }
     errors.privacy = values.privacy === 'yes' ? undefined : 'register.privacy_required';
 
@@ -121,15 +120,12 @@ export function registrationRoutes(provider: Provider, s: Services, registration
     let done;
     if (config.registrationMode === 'assigned-code') {
       const { account } = await registration.openLink(token);
-      const password = field(ctx, 'password', 512, { trim: false }) ?? '';
-      const confirm = field(ctx, 'password_confirm', 512, { trim: false }) ?? '';
-      const errors: Record<string, MessageKey | undefined> = {};
-      errors.password = password ? passwordProblems(password, { username: account.personCode, email: account.email })[0] : 'field.required';
-      errors.password_confirm = !errors.password && password !== confirm ? 'password.mismatch' : undefined;
+      const password = field(ctx, 'password', 512, { trim: false });
+      const errors = newPasswordErrors({ username: account.personCode, email: account.email }, password, field(ctx, 'password_confirm', 512, { trim: false }));
       if (errors.password || errors.password_confirm) {
         return html(ctx, setPasswordPage(pageContext(ctx, `/activate?token=${token}`), { token, personCode: account.personCode, errors: say(ctx, errors) }), 422);
       }
-      done = await registration.setPassword(token, password, ctx.ip);
+      done = await registration.setPassword(token, password!, ctx.ip);
     } else {
       done = await registration.activate(token, ctx.ip);
     }
