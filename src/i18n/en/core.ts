@@ -34,6 +34,7 @@ export const core = {
   'logout.no': 'No, stay signed in',
   'logout.done': 'You are signed out.',
   'logout.done_hint': 'You can close this window.',
+  'logout.sign_in_again': 'Sign in again',
 
   'error.title': 'Something went wrong',
   'error.generic': 'We could not complete your request. Please try again later.',
@@ -48,6 +49,11 @@ export const core = {
 
   'home.title': 'Porta',
   'home.intro': 'Porta is the university sign-in. Open a university service to sign in through it.',
+  'home.links': 'What you can do here',
+  'home.account': 'Sign in to your account',
+  'home.register': 'Create an account',
+  'home.forgot_password': 'Forgot your password?',
+  'home.forgot_username': 'Forgot your username?',
 
   'dev.title': 'Try a sign-in (development)',
   'dev.intro': 'This page plays a relying service, so you can try Porta on a fresh machine. It does not exist in production.',

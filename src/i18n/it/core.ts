@@ -35,6 +35,7 @@ export const core: Record<keyof typeof en, string> = {
   'logout.no': 'No, resta connesso',
   'logout.done': 'Sei uscito.',
   'logout.done_hint': 'Puoi chiudere questa finestra.',
+  'logout.sign_in_again': 'Accedi di nuovo',
 
   'error.title': 'Si è verificato un problema',
   'error.generic': 'Non è stato possibile completare la richiesta. Riprova più tardi.',
@@ -49,6 +50,11 @@ export const core: Record<keyof typeof en, string> = {
 
   'home.title': 'Porta',
   'home.intro': 'Porta è l’accesso di ateneo. Apri un servizio dell’università per accedere.',
+  'home.links': 'Cosa puoi fare qui',
+  'home.account': 'Accedi al tuo account',
+  'home.register': 'Crea un account',
+  'home.forgot_password': 'Hai dimenticato la password?',
+  'home.forgot_username': 'Hai dimenticato il nome utente?',
 
   'dev.title': 'Prova un accesso (sviluppo)',
   'dev.intro': 'Questa pagina fa la parte di un servizio, così puoi provare Porta su una macchina nuova. In produzione non esiste.',
