@@ -39,7 +39,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const serviceLinks = clients.filter((c) => typeof c.client_uri === 'string').map((c) => ({ name: String(c.client_name ?? c.client_id), url: String(c.client_uri) }));
   provider.use(requestContext({ logger: s.logger, requestLog: requestLogger(s.logger), defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
-  provider.use(errorHandler);
+  provider.use(errorHandler(s.config.helpdeskContact));
   provider.use(tokenEndpointLimit(s.config.tokenRequestsPerIpPerMinute));
   const prompts = promptRouters(provider, s);
   const routers = [

@@ -52,3 +52,17 @@ test('after signing out of the personal area, "Sign in again" leads back to the 
   await expect(page.getByLabel('Username').isVisible()).resolves.toBe(true);
   await page.close();
 });
+
+test('an unknown client_id says the service is misconfigured and whom to tell, with the request id', async () => {
+  const discovery = await (await fetch(`${porta.issuer}/.well-known/openid-configuration`)).json() as { authorization_endpoint: string };
+  const url = new URL(discovery.authorization_endpoint);
+  url.search = new URLSearchParams({ client_id: 'no-such-service', response_type: 'code', scope: 'openid', redirect_uri: 'http://rp.test/cb' }).toString();
+  const page = await chromium.context.newPage();
+  const response = await page.goto(url.href);
+  expect(response?.status()).toBe(400);
+  await expect(page.getByRole('alert').textContent()).resolves.toBe(
+    'The service that sent you here is not set up correctly with Porta (invalid_client), so you cannot sign in to it for now. Please tell the people who run that service, or the university helpdesk, and give them the request ID below.',
+  );
+  await expect(page.getByText(/^Request ID: \S+$/).isVisible()).resolves.toBe(true);
+  await page.close();
+});

@@ -43,6 +43,7 @@ export const core = {
   'error.bad_request': 'The request was not valid.',
   'error.too_large': 'The form sent too much data.',
   'error.session_expired': 'This sign-in page has expired or was already used. Go back to the service and start again.',
+  'error.oauth_misconfigured': 'The service that sent you here is not set up correctly with Porta ({error}), so you cannot sign in to it for now. Please tell the people who run that service, or {contact}, and give them the request ID below.',
   'error.oauth': 'The service that sent you here made an invalid request ({error}). Please go back and try again.',
   'error.back_home': 'Go to the start page',
   'csrf.invalid': 'This form has expired. Please try again.',

@@ -44,6 +44,7 @@ export const core: Record<keyof typeof en, string> = {
   'error.bad_request': 'La richiesta non è valida.',
   'error.too_large': 'Il modulo ha inviato troppi dati.',
   'error.session_expired': 'Questa pagina di accesso è scaduta o è già stata usata. Torna al servizio e ricomincia.',
+  'error.oauth_misconfigured': 'Il servizio che ti ha inviato qui non è configurato correttamente con Porta ({error}), quindi per ora non puoi accedervi. Segnalalo a chi gestisce quel servizio, oppure a {contact}, indicando l’ID richiesta qui sotto.',
   'error.oauth': 'Il servizio che ti ha inviato qui ha fatto una richiesta non valida ({error}). Torna indietro e riprova.',
   'error.back_home': 'Vai alla pagina iniziale',
   'csrf.invalid': 'Questo modulo è scaduto. Riprova.',
