@@ -15,10 +15,11 @@ COPY interactions ./interactions
 COPY src ./src
 # npm ci builds dist/ through the `prepare` script. better-sqlite3 13.x replaces the lockfile's 12.x
 # (which the Node 20 development machines need): 12.x aborts on Node 24 at shutdown, 13.x needs Node >= 22.
-# Keep the version in step with .ci/run, which tests this combination.
+# Prune first: `npm prune` reifies the lockfile and would put 12.x back. Keep the version in step with
+# .ci/run, which tests this combination and replays this RUN line to check the resulting tree.
 RUN npm ci \
-    && npm install --no-save --no-audit --no-fund better-sqlite3@13.2.0 \
-    && npm prune --omit=dev
+    && npm prune --omit=dev \
+    && npm install --no-save --omit=dev --no-audit --no-fund better-sqlite3@13.2.0
 
 # --- runtime: only what the server and the CLI read ---
 FROM node:24-bookworm-slim

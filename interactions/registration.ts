@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { checkUsername } from '../src/accounts/account.js';
-import { passwordProblems } from '../src/accounts/password-policy.js';
+import { newPasswordErrors } from '../src/flows/password-change.js';
 import { checkBirthdate, checkEmail, checkName, checkPhone, type Checked } from '../src/accounts/validation.js';
 import { AppError } from '../src/errors.js';
 import { FieldErrors, type Registration, type RegistrationInput } from '../src/flows/registration.js';
@@ -73,8 +73,8 @@ export function registrationRoutes(provider: Provider, s: Services, registration
   router.post('/register', form, async (ctx) => {
     const interactionUid = interactionOf((ctx.request.body as Record<string, unknown>).interaction);
     const { values, tooLong } = readFields(ctx, ['given_name', 'family_name', ...DATE_FIELDS, 'phone', 'email', 'username', 'privacy', 'website']);
-    const password = field(ctx, 'password', 512, { trim: false }) ?? '';
-    const confirm = field(ctx, 'password_confirm', 512, { trim: false }) ?? '';
+    const password = field(ctx, 'password', 512, { trim: false });
+    const confirm = field(ctx, 'password_confirm', 512, { trim: false });
     const errors: Record<string, MessageKey | undefined> = {};
     const take = <T>(name: string, checked: Checked<T>) => { errors[name] = tooLong.has(name) ? 'field.too_long' : checked.error; return checked.value; };
 
@@ -87,8 +87,7 @@ export function registrationRoutes(provider: Provider, s: Services, registration
     if (config.registrationMode === 'choose-credentials') {
       username = values.username!.normalize('NFKC').trim();
       errors.username = tooLong.has('username') ? 'field.too_long' : username ? checkUsername(username) : 'field.required';
-      errors.password = password ? passwordProblems(password, { username, email: email ?? values.email })[0] : 'field.required';
-      errors.password_confirm = !errors.password && password !== confirm ? 'password.mismatch' : undefined;
+      Object.assign(errors, newPasswordErrors({ username, email: email ?? values.email }, password, confirm));
     }
     // Asked only when there is a notice to read.
     errors.privacy = !config.privacyNoticeUrl || values.privacy === 'yes' ? undefined : 'register.privacy_required';
@@ -156,15 +155,12 @@ export function registrationRoutes(provider: Provider, s: Services, registration
     let done;
     if (config.registrationMode === 'assigned-code') {
       const { account } = await registration.openLink(token);
-      const password = field(ctx, 'password', 512, { trim: false }) ?? '';
-      const confirm = field(ctx, 'password_confirm', 512, { trim: false }) ?? '';
-      const errors: Record<string, MessageKey | undefined> = {};
-      errors.password = password ? passwordProblems(password, { username: account.personCode, email: account.email })[0] : 'field.required';
-      errors.password_confirm = !errors.password && password !== confirm ? 'password.mismatch' : undefined;
+      const password = field(ctx, 'password', 512, { trim: false });
+      const errors = newPasswordErrors({ username: account.personCode, email: account.email }, password, field(ctx, 'password_confirm', 512, { trim: false }));
       if (errors.password || errors.password_confirm) {
         return html(ctx, setPasswordPage(pageContext(ctx, `/activate?token=${token}`), { token, personCode: account.personCode, errors: say(ctx, errors) }), 422);
       }
-      done = await registration.setPassword(token, password, ctx.ip);
+      done = await registration.setPassword(token, password!, ctx.ip);
     } else {
       done = await registration.activate(token, ctx.ip);
     }

@@ -43,7 +43,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   provider.use(requestContext({ logger: s.logger, requestLog: requestLogger(s.logger), defaultLocale: s.config.defaultLocale }));
   provider.use(securityHeaders);
   provider.use(publicMetadataCaching);
-  provider.use(errorHandler);
+  provider.use(errorHandler(s.config.helpdeskContact));
   const perMinute = s.config.tokenRequestsPerIpPerMinute;
   provider.use(tokenEndpointLimit(perMinute ? s.rateLimits.limiter('token-ip', perMinute, 60) : undefined));
   const prompts = promptRouters(provider, s);

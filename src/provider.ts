@@ -98,7 +98,7 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     async renderError(ctx, out, error) {
       const status = (error as { statusCode?: number }).statusCode ?? 400;
       if (status >= 500) asKoa(ctx).state.log.error({ err: error }, 'provider error');
-      renderErrorPage(asKoa(ctx), status, status >= 500 ? asKoa(ctx).state.t('error.generic') : oidcErrorMessage(asKoa(ctx), { error: out.error, name: (error as Error).name }));
+      renderErrorPage(asKoa(ctx), status, status >= 500 ? asKoa(ctx).state.t('error.generic') : oidcErrorMessage(asKoa(ctx), { error: out.error, name: (error as Error).name }, config.helpdeskContact));
     },
   };
 

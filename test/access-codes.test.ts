@@ -77,6 +77,8 @@ describe('first sign-in to a service that asks for an access code', () => {
     expect(page.url).toMatch(/\/interaction\/[\w-]+\/access_code$/);
     expect(page.body).toContain('<h1>Enter your access code</h1>');
     expect(page.body).toContain('Partner portal asks for an access code the first time you sign in to it.');
+    expect(page.body).toContain('Access codes are issued by the helpdesk: if they issued you one, it is in the email they sent you');
+    expect(page.body).not.toContain('We sent the code');
     expect(page.body).toContain(`No code? Ask for one at ${CONTACT}.`);
     expect(page.body).toContain('<label for="f-code">Access code</label>');
 
@@ -131,7 +133,7 @@ describe('first sign-in to a service that asks for an access code', () => {
     expect(page.status).toBe(422);
     expect(alertText(page.body)).toBe('An access code has 8 letters and digits, for example ABCD-2345.');
     page = await enter(browser, page, '');
-    expect(alertText(page.body)).toBe('Enter the access code from the email.');
+    expect(alertText(page.body)).toBe('Enter the access code the helpdesk sent you.');
 
     const wrong = code.startsWith('2') ? '3333-3333' : '2222-2222';
     page = await enter(browser, page, wrong);

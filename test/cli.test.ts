@@ -3,7 +3,7 @@
  * Assertions are on what an operator sees: exit codes, stdout rows, the one-line stderr messages.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -355,6 +355,12 @@ describe('the compiled executable', () => {
 
   const porta = (...args: string[]) => spawnSync(process.execPath, [fromRoot('bin', 'porta.js'), ...args], {
     cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000,
+  });
+
+  test('--version prints the version from package.json', () => {
+    const r = porta('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${(JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version}\n`);
   });
 
   test('--help exits 0 with the usage', () => {

@@ -2,7 +2,7 @@
 import { errorSummary, field } from './fields.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
-import { passwordFields, type Errors } from './password.js';
+import { passwordFields, passwordLabels, type Errors } from './password.js';
 
 export interface AccountView {
   name: string;
@@ -99,7 +99,7 @@ export function changePasswordPage(page: PageContext, v: { login: string; errors
   return layout(page, t('account.password.title'), html`
 <h1>${t('account.password.title')}</h1>
 <p>${t('account.password.intro')}</p>
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, passwordLabels(t))}
 <form method="post" action="/account/password" novalidate>
   ${csrfField(page)}
   ${passwordFields(t, v.errors, { current: true, login: v.login })}
@@ -114,7 +114,7 @@ export function changeEmailPage(page: PageContext, v: { currentEmail: string | n
 <h1>${t('account.email.title')}</h1>
 ${v.currentEmail ? html`<p>${t('account.email.current', { email: v.currentEmail })}</p>` : ''}
 <p>${t('account.email.intro')}</p>
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, { email: t('account.email.new'), password: t('account.email.password') })}
 <form method="post" action="/account/email" novalidate>
   ${csrfField(page)}
   ${field({ name: 'email', label: t('account.email.new'), type: 'email', value: v.email, error: v.errors.email, autocomplete: 'email', maxlength: 254, inputmode: 'email' })}

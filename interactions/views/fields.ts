@@ -38,9 +38,16 @@ export function checkbox(f: { name: string; label: SafeHtml | string; checked?: 
 </div>`;
 }
 
-/** The summary at the top of a form that failed: announced by screen readers, links to each field. */
-export function errorSummary(t: Translator, errors: Record<string, string | undefined>, labels: Record<string, string> = {}): SafeHtml {
-  const entries = Object.entries(errors).filter((e): e is [string, string] => Boolean(e[1]));
+/**
+ * The summary at the top of a form that failed: announced by screen readers, links to each field and names it
+ * ("Repeat the new password: This field is required."), since the messages themselves are often the same.
+ * `labels` holds the label of every field the form shows, the same strings its `field()`s use.
+ */
+export function errorSummary(t: Translator, errors: Record<string, string | undefined>, labels: Record<string, string>): SafeHtml {
+  // In the order of the form (the order of `labels`), whatever order the checks ran in.
+  const order = Object.keys(labels);
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  const entries = Object.entries(errors).filter((e): e is [string, string] => Boolean(e[1])).sort(([a], [b]) => rank(a) - rank(b));
   if (!entries.length) return html``;
   return html`<div class="alert" role="alert" id="form-error">
   <p>${t('form.has_errors')}</p>

@@ -63,7 +63,8 @@ export function loggedOutPage(page: PageContext): SafeHtml {
   const { t } = page;
   return layout(page, t('logout.title'), html`
 <h1>${t('logout.done')}</h1>
-<p>${t('logout.done_hint')}</p>`);
+<p>${t('logout.done_hint')}</p>
+<p><a class="button" href="/account">${t('logout.sign_in_again')}</a></p>`);
 }
 
 export function errorPage(page: PageContext, v: { title: string; message: string }): SafeHtml {
@@ -79,5 +80,11 @@ export function homePage(page: PageContext): SafeHtml {
   const { t } = page;
   return layout(page, t('home.title'), html`
 <h1>${t('home.title')}</h1>
-<p>${t('home.intro')}</p>`);
+<p>${t('home.intro')}</p>
+<nav class="links" aria-label="${t('home.links')}">
+  <a class="button" href="/account">${t('home.account')}</a>
+  <a href="/register">${t('home.register')}</a>
+  <a href="/recover/password">${t('home.forgot_password')}</a>
+  <a href="/recover/username">${t('home.forgot_username')}</a>
+</nav>`);
 }

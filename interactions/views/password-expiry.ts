@@ -2,7 +2,7 @@
 import { errorSummary } from './fields.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
-import { passwordFields, type Errors } from './password.js';
+import { passwordFields, passwordLabels, type Errors } from './password.js';
 
 export function passwordExpiredPage(page: PageContext, v: { uid: string; clientName: string; days: number; needCurrent: boolean; login: string; errors: Errors }): SafeHtml {
   const { t } = page;
@@ -10,7 +10,7 @@ export function passwordExpiredPage(page: PageContext, v: { uid: string; clientN
 <h1>${t('expiry.expired.title')}</h1>
 <p>${t('expiry.expired.body', { days: v.days, client: v.clientName })}</p>
 ${v.needCurrent ? html`<p>${t('expiry.expired.reauth')}</p>` : ''}
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, passwordLabels(t))}
 <form method="post" action="/interaction/${v.uid}/password_expiry" novalidate>
   ${csrfField(page)}
   ${passwordFields(t, v.errors, { current: v.needCurrent, login: v.login })}
@@ -39,7 +39,7 @@ export function passwordOptionalChangePage(page: PageContext, v: { uid: string; 
   return layout(page, t('expiry.change.title'), html`
 <h1>${t('expiry.change.title')}</h1>
 <p>${t('expiry.change.body', { client: v.clientName })}</p>
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, passwordLabels(t))}
 <form method="post" action="/interaction/${v.uid}/password_expiry" novalidate>
   ${csrfField(page)}
   ${passwordFields(t, v.errors, { login: v.login })}

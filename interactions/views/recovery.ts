@@ -3,7 +3,7 @@ import type { DateParts } from '../../src/accounts/validation.js';
 import { dateField, errorSummary, field } from './fields.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
-import { passwordFields, type Errors } from './password.js';
+import { passwordFields, passwordLabels, type Errors } from './password.js';
 
 const interactionField = (uid?: string) => (uid ? html`<input type="hidden" name="interaction" value="${uid}">` : '');
 const withInteraction = (path: string, uid?: string) => (uid ? `${path}?interaction=${encodeURIComponent(uid)}` : path);
@@ -16,7 +16,7 @@ export function forgotPasswordPage(page: PageContext, v: { identifier: string; e
   return layout(page, t('recover.password.title'), html`
 <h1>${t('recover.password.title')}</h1>
 <p>${t('recover.password.intro')}</p>
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, { identifier: t('recover.password.identifier') })}
 <form method="post" action="/recover/password" novalidate>
   ${csrfField(page)}${interactionField(v.interactionUid)}
   ${field({ name: 'identifier', label: t('recover.password.identifier'), value: v.identifier, error: v.errors.identifier, autocomplete: 'username', maxlength: 254 })}
@@ -33,7 +33,7 @@ export function forgotUsernamePage(page: PageContext, v: { email: string; errors
   return layout(page, t('recover.username.title'), html`
 <h1>${t('recover.username.title')}</h1>
 <p>${t('recover.username.intro')}</p>
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, { email: t('recover.username.email') })}
 <form method="post" action="/recover/username" novalidate>
   ${csrfField(page)}${interactionField(v.interactionUid)}
   ${field({ name: 'email', label: t('recover.username.email'), type: 'email', value: v.email, error: v.errors.email, autocomplete: 'email', maxlength: 254, inputmode: 'email' })}
@@ -60,7 +60,7 @@ export function resetPasswordPage(page: PageContext, v: { token: string; login: 
   return layout(page, t('reset.title'), html`
 <h1>${t('reset.title')}</h1>
 <p>${t('reset.intro', { login: v.login })}</p>
-${errorSummary(t, v.errors)}
+${errorSummary(t, v.errors, { birthdate: t('reset.birthdate'), ...passwordLabels(t) })}
 <form method="post" action="/recover/password/reset" novalidate>
   ${csrfField(page)}<input type="hidden" name="token" value="${v.token}">
   ${v.requiresBirthdate ? dateField(t, { name: 'birthdate', legend: t('reset.birthdate'), values: { birthdate_day: v.birthdate.day, birthdate_month: v.birthdate.month, birthdate_year: v.birthdate.year }, error: v.errors.birthdate, hint: t('reset.birthdate_hint') }) : ''}

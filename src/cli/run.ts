@@ -8,6 +8,8 @@ import type { Config } from '../../config/schema.js';
 import { systemClock } from '../clock.js';
 import { createServices } from '../services.js';
 import { migrate, openDatabase, type Db } from '../storage/db.js';
+import { readFileSync } from 'node:fs';
+import { fromRoot } from '../paths.js';
 import { wantsHelp } from './args.js';
 import { findCommand, groupUsage, groups, usage } from './commands/index.js';
 import { CliError, UsageError, type CliIO, type Context, type Opened } from './context.js';
@@ -73,6 +75,10 @@ function route(argv: string[]) {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${(JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version}\n`);
+    return 0;
+  }
   const { ctx, close } = createContext(io);
   try {
     const routed = route(argv);

@@ -31,9 +31,10 @@ export interface ChangeContext {
 
 /**
  * The new password against the registration policy and its confirmation (undefined: too long for the
- * form field). The first broken rule per field, each with its own message.
+ * form field). The first broken rule per field, each with its own message; an empty confirmation is
+ * always flagged, whatever the password. Every form that sets a password (registration too) asks here.
  */
-export function newPasswordErrors(account: Pick<Account, 'username' | 'email'>, password: string | undefined, confirm: string | undefined): PasswordErrors {
+export function newPasswordErrors(account: { username?: string | null; email?: string | null }, password: string | undefined, confirm: string | undefined): PasswordErrors {
   const errors: PasswordErrors = {};
   if (password === undefined) errors.password = 'password.too_long';
   else if (!password) errors.password = 'field.required';
@@ -41,7 +42,8 @@ export function newPasswordErrors(account: Pick<Account, 'username' | 'email'>, 
     const [problem] = passwordProblems(password, { username: account.username, email: account.email });
     if (problem) errors.password = problem;
   }
-  if (!errors.password && password !== confirm) errors.password_confirm = 'password.mismatch';
+  if (!confirm) errors.password_confirm = 'field.required';
+  else if (!errors.password && password !== confirm) errors.password_confirm = 'password.mismatch';
   return errors;
 }
 

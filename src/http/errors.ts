@@ -7,6 +7,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import { errorPage } from '../../interactions/views/pages.js';
 import { AppError } from '../errors.js';
 import type { MessageKey } from '../i18n/index.js';
+import { helpdesk } from '../mail/access.js';
 import { pageContext } from './context.js';
 import { renderThrottled, Throttled } from './rate-limit.js';
 
@@ -18,13 +19,18 @@ export function renderErrorPage(ctx: Context, status: number, message: string) {
   ctx.body = errorPage(pageContext(ctx, '/'), { title: t('error.title'), message }).value;
 }
 
-export function oidcErrorMessage(ctx: Context, err: { error?: string; name?: string }): string {
+/** Errors that mean the relying service is set up wrongly: going back cannot help, someone must be told. */
+const MISCONFIGURED = new Set(['invalid_client', 'invalid_redirect_uri', 'unauthorized_client', 'unsupported_response_type', 'invalid_client_metadata', 'invalid_target']);
+
+export function oidcErrorMessage(ctx: Context, err: { error?: string; name?: string }, helpdeskContact: string): string {
   const { t } = ctx.state;
   if (err instanceof oidcErrors.SessionNotFound || err.name === 'SessionNotFound') return t('error.session_expired');
-  return t('error.oauth', { error: err.error ?? 'invalid_request' });
+  const error = err.error ?? 'invalid_request';
+  if (MISCONFIGURED.has(error)) return t('error.oauth_misconfigured', { error, contact: helpdesk(t, helpdeskContact) });
+  return t('error.oauth', { error });
 }
 
-export async function errorHandler(ctx: Context, next: Next) {
+export const errorHandler = (helpdeskContact: string) => async (ctx: Context, next: Next) => {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) renderErrorPage(ctx, 404, ctx.state.t('error.not_found'));
@@ -35,7 +41,7 @@ export async function errorHandler(ctx: Context, next: Next) {
     } else if (e instanceof AppError) {
       renderErrorPage(ctx, e.status, ctx.state.t(e.code));
     } else if (e instanceof oidcErrors.OIDCProviderError) {
-      renderErrorPage(ctx, e.statusCode, oidcErrorMessage(ctx, e));
+      renderErrorPage(ctx, e.statusCode, oidcErrorMessage(ctx, e, helpdeskContact));
     } else if ((e.status ?? 500) < 500 && e.expose) {
       const key: MessageKey = e.status === 413 ? 'error.too_large' : e.status === 404 ? 'error.not_found' : 'error.bad_request';
       renderErrorPage(ctx, e.status!, ctx.state.t(key));

@@ -34,6 +34,7 @@ export const core = {
   'logout.no': 'No, stay signed in',
   'logout.done': 'You are signed out.',
   'logout.done_hint': 'You can close this window.',
+  'logout.sign_in_again': 'Sign in again',
 
   'error.title': 'Something went wrong',
   'error.generic': 'We could not complete your request. Please try again later.',
@@ -42,12 +43,18 @@ export const core = {
   'error.bad_request': 'The request was not valid.',
   'error.too_large': 'The form sent too much data.',
   'error.session_expired': 'This sign-in page has expired or was already used. Go back to the service and start again.',
+  'error.oauth_misconfigured': 'The service that sent you here is not set up correctly with Porta ({error}), so you cannot sign in to it for now. Please tell the people who run that service, or {contact}, and give them the request ID below.',
   'error.oauth': 'The service that sent you here made an invalid request ({error}). Please go back and try again.',
   'error.back_home': 'Go to the start page',
   'csrf.invalid': 'This form has expired. Please try again.',
 
   'home.title': 'Porta',
   'home.intro': 'Porta is the university sign-in. Open a university service to sign in through it.',
+  'home.links': 'What you can do here',
+  'home.account': 'Sign in to your account',
+  'home.register': 'Create an account',
+  'home.forgot_password': 'Forgot your password?',
+  'home.forgot_username': 'Forgot your username?',
 
   'dev.title': 'Try a sign-in (development)',
   'dev.intro': 'This page plays a relying service, so you can try Porta on a fresh machine. It does not exist in production.',

@@ -35,6 +35,7 @@ export const core: Record<keyof typeof en, string> = {
   'logout.no': 'No, resta connesso',
   'logout.done': 'Sei uscito.',
   'logout.done_hint': 'Puoi chiudere questa finestra.',
+  'logout.sign_in_again': 'Accedi di nuovo',
 
   'error.title': 'Si è verificato un problema',
   'error.generic': 'Non è stato possibile completare la richiesta. Riprova più tardi.',
@@ -43,12 +44,18 @@ export const core: Record<keyof typeof en, string> = {
   'error.bad_request': 'La richiesta non è valida.',
   'error.too_large': 'Il modulo ha inviato troppi dati.',
   'error.session_expired': 'Questa pagina di accesso è scaduta o è già stata usata. Torna al servizio e ricomincia.',
+  'error.oauth_misconfigured': 'Il servizio che ti ha inviato qui non è configurato correttamente con Porta ({error}), quindi per ora non puoi accedervi. Segnalalo a chi gestisce quel servizio, oppure a {contact}, indicando l’ID richiesta qui sotto.',
   'error.oauth': 'Il servizio che ti ha inviato qui ha fatto una richiesta non valida ({error}). Torna indietro e riprova.',
   'error.back_home': 'Vai alla pagina iniziale',
   'csrf.invalid': 'Questo modulo è scaduto. Riprova.',
 
   'home.title': 'Porta',
   'home.intro': 'Porta è l’accesso di ateneo. Apri un servizio dell’università per accedere.',
+  'home.links': 'Cosa puoi fare qui',
+  'home.account': 'Accedi al tuo account',
+  'home.register': 'Crea un account',
+  'home.forgot_password': 'Hai dimenticato la password?',
+  'home.forgot_username': 'Hai dimenticato il nome utente?',
 
   'dev.title': 'Prova un accesso (sviluppo)',
   'dev.intro': 'Questa pagina fa la parte di un servizio, così puoi provare Porta su una macchina nuova. In produzione non esiste.',
