@@ -6,6 +6,7 @@ import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
 import { PORTA_CLIENT_METADATA } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
 import { buildPolicy } from './policy/index.js';
+import { policyAllows } from './policy/grants.js';
 import { pageContext } from './http/context.js';
 import type { Services } from './services.js';
 import { adapterFactory } from './storage/oidc-adapter.js';
@@ -18,10 +19,12 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     adapter: adapterFactory(s.db, s.clock),
     clients: staticClients,
     jwks,
-    async findAccount(_ctx, id) {
+    async findAccount(ctx, id, token) {
       const account = await s.accounts.findById(id);
       // A disabled or deleted account ends its sessions: oidc-provider treats a missing account as signed out.
       if (!account || account.status !== 'active') return undefined;
+      // The refresh grant runs no interaction policy: re-check the client's (invalid_grant when it fails).
+      if (token?.kind === 'RefreshToken' && ctx.oidc?.client && !(await policyAllows(s, account, ctx.oidc.client))) return undefined;
       return { accountId: id, claims: () => ({ ...accountClaims(account), sub: id }) };
     },
     claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),

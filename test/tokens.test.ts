@@ -10,6 +10,10 @@ import { relyingParty, type Rp } from './helpers/rp.js';
 import { run } from '../src/cli/run.js';
 import { fromRoot } from '../src/paths.js';
 import type { Account } from '../src/accounts/account.js';
+import { AccessCodes, formatAccessCode } from '../src/flows/access-code.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let porta: TestPorta;
 let admissions: Rp;
@@ -95,5 +99,67 @@ describe('introspection', () => {
     // Another university service with valid credentials learns nothing about the token.
     expect(await oidc.tokenIntrospection(grants.config, tokens.access_token)).toEqual({ active: false });
     expect(await oidc.tokenIntrospection(grants.config, tokens.refresh_token!, { token_type_hint: 'refresh_token' })).toEqual({ active: false });
+  });
+});
+
+describe('a grant the client policy no longer allows', () => {
+  /** The refresh is refused with invalid_grant. */
+  async function expectRefreshRefused(rp: Rp, refreshToken: string) {
+    await expect(oidc.refreshTokenGrant(rp.config, refreshToken)).rejects.toMatchObject({ error: 'invalid_grant' });
+  }
+
+  test('revoking an access code signs the person out of the service: refresh token and access token stop working', async () => {
+    const portal = await relyingParty(porta.issuer, 'partner-portal', 'test-partner-portal-secret-0123456789abcd', 'http://rp.test/partner-portal/cb');
+    const account = await porta.createAccount();
+    const { code } = await new AccessCodes(porta.services).issue(account, 'partner-portal');
+    const browser = new Browser(porta.issuer);
+    const pending = await portal.authorize({ scope: 'openid' });
+    const codePage = await browser.submit(await browser.go(pending.url), /\/login$/, { login: account.username!, password: TEST_PASSWORD });
+    const consent = await browser.submit(codePage, /\/access_code$/, { code: formatAccessCode(code) });
+    const back = await browser.submit(consent, /\/confirm$/);
+    const tokens = await portal.callback(back.location!, pending);
+    const refreshed = await oidc.refreshTokenGrant(portal.config, tokens.refresh_token!);
+
+    const revoked = await cli('access-codes', 'revoke', '--user', account.username!, '--client', 'partner-portal');
+    expect(revoked).toEqual({ code: 0, stderr: '',
+      stdout: `removed the access gained with an earlier code and signed the person out of the service (its refresh and access tokens no longer work) of ${account.username} for partner-portal; the next sign-in asks for a new code\n` });
+    await expectRefreshRefused(portal, refreshed.refresh_token!);
+    expect(await oidc.tokenIntrospection(portal.config, refreshed.access_token)).toEqual({ active: false });
+  });
+
+  test('narrowing a service\'s user types with the CLI ends the grants of the people it now excludes, and only theirs', async () => {
+    const added = await cli('clients', 'add', '--id', 'lab-booking', '--secret', 'lab-booking-secret-0123456789abcdefghijk',
+      '--redirect-uri', 'http://rp.test/lab/cb', '--first-party');
+    expect(added.code).toBe(0);
+    const lab = await relyingParty(porta.issuer, 'lab-booking', 'lab-booking-secret-0123456789abcdefghijk', 'http://rp.test/lab/cb');
+    const student = await porta.createAccount();
+    const guest = await porta.createAccount({ userType: 'external' });
+    const studentTokens = await tokensFor(lab, student);
+    const guestTokens = await tokensFor(lab, guest);
+
+    const updated = await cli('clients', 'update', '--id', 'lab-booking', '--allowed-user-types', 'internal');
+    expect(updated).toMatchObject({ code: 0, stderr: '' });
+    expect(updated.stdout).toMatch(/; signed 1 person no longer allowed out of it \(their tokens no longer work\)\n$/);
+    await expectRefreshRefused(lab, guestTokens.refresh_token!);
+    expect(await oidc.tokenIntrospection(lab.config, guestTokens.access_token)).toEqual({ active: false });
+    expect((await oidc.refreshTokenGrant(lab.config, studentTokens.refresh_token!)).access_token).toBeTruthy();
+  });
+
+  test('a policy tightened in the clients file stops refreshes after the restart', async () => {
+    const account = await porta.createAccount({ userType: 'external' });
+    const tokens = await tokensFor(admissions, account);
+    const clients = (JSON.parse(readFileSync(fromRoot('test/fixtures/clients.json'), 'utf8')) as { client_id: string }[])
+      .map((c) => (c.client_id === 'admissions' ? { ...c, allowed_user_types: ['internal'] } : c));
+    const file = join(mkdtempSync(join(tmpdir(), 'porta-clients-')), 'clients.json');
+    writeFileSync(file, JSON.stringify(clients));
+    porta = await porta.restart({ clientsFile: file });
+    admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+    try {
+      await expectRefreshRefused(admissions, tokens.refresh_token!);
+    } finally {
+      porta = await porta.restart({ clientsFile: fromRoot('test/fixtures/clients.json') });
+      admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+      grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
+    }
   });
 });

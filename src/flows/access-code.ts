@@ -16,6 +16,7 @@ import { randomInt, timingSafeEqual } from 'node:crypto';
 import type { Account } from '../accounts/account.js';
 import type { Services } from '../services.js';
 import type { Db } from '../storage/db.js';
+import { clientGrants, revokeGrants } from '../storage/oidc-adapter.js';
 import { hashToken } from './flows.js';
 
 const KIND = 'access_code';
@@ -170,14 +171,16 @@ export class AccessCodes {
 
   /**
    * Withdraws access to the client: the open code stops working and an earlier acceptance is forgotten
-   * (the next sign-in asks for a new code). Returns what there was to withdraw.
+   * (the next sign-in asks for a new code), and the person's grant to the client ends with its refresh and
+   * access tokens. Returns what there was to withdraw.
    */
-  async revoke(accountId: string, clientId: string): Promise<{ codes: number; access: boolean }> {
+  async revoke(accountId: string, clientId: string): Promise<{ codes: number; access: boolean; grants: number }> {
     return this.s.db.transaction(async (trx) => {
       const open = (await this.rows(accountId, clientId, trx)).filter((r) => r.consumed_at === null).map((r) => r.id);
       const codes = open.length ? await trx('flows').whereIn('id', open).whereNull('consumed_at').update({ consumed_at: this.now, state: 'revoked' }) : 0;
       const access = (await trx('access_grants').where({ account_id: accountId, client_id: clientId }).delete()) > 0;
-      return { codes, access };
+      const grants = await revokeGrants(trx, (await clientGrants(trx, clientId, accountId)).map((g) => g.grantId));
+      return { codes, access, grants };
     });
   }
 

@@ -97,6 +97,27 @@ export async function revokeAccountData(db: Db, accountId: string, { keepSession
   return q.delete();
 }
 
+/** The grants (one per person and client) a client holds, optionally only one person's. */
+export async function clientGrants(db: Db, clientId: string, accountId?: string): Promise<{ grantId: string; accountId: string }[]> {
+  const q = db(TABLE).where({ model: 'Grant' }).select('id', 'payload');
+  if (accountId) q.where({ account_id: accountId });
+  const rows = (await q) as { id: string; payload: string }[];
+  return rows.map((r) => ({ grantId: r.id, ...(JSON.parse(r.payload) as { clientId?: string; accountId: string }) }))
+    .filter((g) => g.clientId === clientId).map((g) => ({ grantId: g.grantId, accountId: g.accountId }));
+}
+
+/** Ends grants and what was issued under them (refresh and access tokens, codes). Returns how many grants ended. */
+export async function revokeGrants(db: Db, grantIds: readonly string[]): Promise<number> {
+  let ended = 0;
+  // In slices: SQLite and PostgreSQL both bound the number of bindings of one statement.
+  for (let i = 0; i < grantIds.length; i += 500) {
+    const slice = grantIds.slice(i, i + 500);
+    await db(TABLE).whereIn('grant_id', slice).delete();
+    ended += await db(TABLE).where({ model: 'Grant' }).whereIn('id', slice).delete();
+  }
+  return ended;
+}
+
 /** Clients added by `porta clients add` (those from the clients file are given to oidc-provider directly). */
 export class ClientAdapter implements Adapter {
   constructor(private readonly db: Db, private readonly clock: Clock) {}

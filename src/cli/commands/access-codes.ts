@@ -110,12 +110,13 @@ export const accessCodesRevoke: Command = {
   help: `Usage: porta access-codes revoke --user USER --client ID [--json]
 
 Withdraws the person's open access code for the service, and forgets that they entered one: their next
-sign-in to it asks for a new code. ${USER_HELP}.
+sign-in to it asks for a new code. The service's refresh and access tokens for the person stop working.
+${USER_HELP}.
 
 Options:
   --user USER  the account
   --client ID  the service's client_id
-  --json       print {"sub", "client_id", "codes_revoked", "access_removed"} as JSON
+  --json       print {"sub", "client_id", "codes_revoked", "access_removed", "grants_revoked"} as JSON
   -h, --help   show this help
 `,
   async run(args, ctx) {
@@ -124,11 +125,12 @@ Options:
     const clientId = required(v.client, 'client');
     const { services: s } = await ctx.open();
     const account = await findUser(s, ref);
-    const { codes, access } = await new AccessCodes(s).revoke(account.id, clientId);
-    if (!codes && !access) throw new UsageError(`${loginOf(account)} has neither an open access code nor access by code for ${clientId}`);
-    await s.audit.record({ action: 'access_code.revoked', actor: 'cli', accountId: account.id, clientId, details: { codes, access } });
-    if (v.json) return printJson(ctx.io.stdout, { sub: account.id, client_id: clientId, codes_revoked: codes, access_removed: access });
-    const done = [...(codes ? ['withdrew the open access code'] : []), ...(access ? ['removed the access gained with an earlier code'] : [])];
+    const { codes, access, grants } = await new AccessCodes(s).revoke(account.id, clientId);
+    if (!codes && !access && !grants) throw new UsageError(`${loginOf(account)} has neither an open access code nor access by code for ${clientId}`);
+    await s.audit.record({ action: 'access_code.revoked', actor: 'cli', accountId: account.id, clientId, details: { codes, access, grants } });
+    if (v.json) return printJson(ctx.io.stdout, { sub: account.id, client_id: clientId, codes_revoked: codes, access_removed: access, grants_revoked: grants });
+    const done = [...(codes ? ['withdrew the open access code'] : []), ...(access ? ['removed the access gained with an earlier code'] : []),
+      ...(grants ? ['signed the person out of the service (its refresh and access tokens no longer work)'] : [])];
     ctx.io.stdout.write(`${done.join(' and ')} of ${loginOf(account)} for ${clientId}; the next sign-in asks for a new code\n`);
   },
 };

@@ -10,6 +10,7 @@ import { USER_TYPES, type UserType } from '../../accounts/account.js';
 import { loadClientsFile } from '../../clients.js';
 import { fromRoot } from '../../paths.js';
 import { clientPolicy, clientPolicyProblems } from '../../policy/client-policy.js';
+import { revokeDisallowedGrants } from '../../policy/grants.js';
 import type { Services } from '../../services.js';
 import { SIGNING_ALGS, type SigningAlg } from '../../storage/signing-keys.js';
 import { parse, required } from '../args.js';
@@ -352,6 +353,8 @@ export const clientsUpdate: Command = {
   help: `Usage: porta clients update --id ID [options]
 
 Changes a relying service in the database; the change applies to the next sign-in, without a restart.
+People a tightened policy (user types, access code) no longer lets in are signed out of the service:
+their refresh and access tokens stop working at once.
 Only the options given change. Services in the clients file are changed by editing that file.
 
 Options:
@@ -402,9 +405,13 @@ Options:
       await trx('clients').where({ client_id: id }).update({ metadata: JSON.stringify(metadata), updated_at: ctx.clock.now() });
       await s.audit.record({ action: 'client.updated', actor: 'cli', clientId: id, details: { changed: changes } }, trx);
     });
-    if (v.json) return printJson(ctx.io.stdout, describeClient({ metadata, source: 'database' }));
+    // People a tightened policy no longer lets in lose their grant (and its tokens) now, not at the next sign-in.
+    const revoked = await revokeDisallowedGrants(s, id, metadata);
+    if (revoked) await s.audit.record({ action: 'client.grants_revoked', actor: 'cli', clientId: id, details: { grants: revoked } });
+    if (v.json) return printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), grants_revoked: revoked });
     const words = policyWords(metadata);
-    ctx.io.stdout.write(`updated client ${id}${words.length ? ` (${words.join(', ')})` : ''}; it applies from the next sign-in\n`);
+    const ended = revoked ? `; signed ${revoked} ${revoked === 1 ? 'person' : 'people'} no longer allowed out of it (their tokens no longer work)` : '';
+    ctx.io.stdout.write(`updated client ${id}${words.length ? ` (${words.join(', ')})` : ''}; it applies from the next sign-in${ended}\n`);
   },
 };
 
