@@ -4,7 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import { Browser } from './helpers/browser.js';
-import { startPorta, type TestPorta } from './helpers/porta.js';
+import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { relyingParty, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 
@@ -20,6 +20,7 @@ beforeAll(async () => {
   smtp = await new SmtpCatcher().start();
   porta = await startPorta({
     smtpUrl: smtp.url, loginDelayAfterFailures: 1000, loginLockoutThreshold: 1000, loginFailuresPerIpPer15Minutes: 100000,
+    loginAttemptsPerAccountPer15Minutes: 100000,
     registrationsPerIpPerHour: 100000, activationResendPerHour: 100,
   });
   rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
@@ -70,6 +71,32 @@ test('sign-in: a wrong password for an existing account takes as long as an unkn
   }, { login: account.username!, password: 'wrong-password-123' }, { login: 'no-such-user', password: 'wrong-password-123' });
   expect(result).toBeLessThan(TOLERANCE_MS);
 });
+
+/**
+ * An account held in a delay or a lock before each submission (its counters set in the database, as
+ * wrong passwords would leave them), so no attempt is ever weighed.
+ */
+function signInWhile(state: 'delayed' | 'locked', accountId: string): Prepare {
+  return async (fields) => {
+    const now = porta.clock.now();
+    await porta.services.db('accounts').where({ id: accountId }).update(state === 'locked'
+      ? { failed_logins: 1000, last_failed_at: now, locked_until: now + 3_600_000 }
+      : { failed_logins: 1005, last_failed_at: now, locked_until: null });
+    const browser = new Browser(porta.issuer);
+    const page = await browser.go((await rp.authorize()).url);
+    return () => browser.submit(page, /\/login$/, fields);
+  };
+}
+
+for (const state of ['delayed', 'locked'] as const) {
+  test(`sign-in: a ${state} account takes as long with the right password as with a wrong one, and as an unknown user`, async () => {
+    const account = await porta.createAccount();
+    const prepare = signInWhile(state, account.id);
+    const wrong = { login: account.username!, password: 'wrong-password-123' };
+    expect(await compare(prepare, { login: account.username!, password: TEST_PASSWORD }, wrong)).toBeLessThan(TOLERANCE_MS);
+    expect(await compare(prepare, wrong, { login: 'no-such-user', password: 'wrong-password-123' })).toBeLessThan(TOLERANCE_MS);
+  });
+}
 
 test('registration: an address already in use takes as long as a new one', async () => {
   const holder = await porta.createAccount();
