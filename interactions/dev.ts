@@ -1,9 +1,11 @@
 /**
- * Development only: a tiny relying service at /dev/ (client `porta-demo` from config/clients.json), so a
- * fresh clone can try a whole sign-in in the browser. Never mounted in production or test.
+ * Development only: a tiny relying service at /dev/ (client `porta-demo`), so a fresh clone can try a
+ * whole sign-in in the browser. Never mounted in production or test. Its client is built from the issuer
+ * (devClient), so the quick start works on any PORT or ISSUER.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
+import type { ClientMetadata } from 'oidc-provider';
 import { pageContext } from '../src/http/context.js';
 import { html } from './views/html.js';
 import { layout } from './views/layout.js';
@@ -11,6 +13,15 @@ import { layout } from './views/layout.js';
 const CLIENT_ID = 'porta-demo';
 const CLIENT_SECRET = 'dev-only-porta-demo-secret';
 const COOKIE = 'porta.dev';
+
+/** The demo's own client, registered only in development, with redirect URIs at this issuer. */
+export function devClient(issuer: string): ClientMetadata {
+  return {
+    client_id: CLIENT_ID, client_name: 'Porta demo (development only)', client_secret: CLIENT_SECRET,
+    redirect_uris: [`${issuer}/dev/callback`], post_logout_redirect_uris: [`${issuer}/dev/`],
+    grant_types: ['authorization_code', 'refresh_token'], first_party: true,
+  };
+}
 
 export function devRoutes(issuer: string): Router {
   const router = new Router({ prefix: '/dev' });

@@ -7,9 +7,24 @@ import { csrfValid } from '../src/http/context.js';
 
 const parse = bodyParser({ enableTypes: ['form'], formLimit: '32kb', encoding: 'utf-8' });
 
+/**
+ * A body that cannot be read (a `Content-Encoding` it does not match, say) is the sender's fault: 400.
+ * zlib's errors carry no HTTP status, so they would otherwise become a 500.
+ */
+async function parseBody(ctx: Context, next: Next) {
+  let parsed = false;
+  try {
+    await parse(ctx, () => { parsed = true; return next(); });
+  } catch (err) {
+    const e = err as { status?: number; code?: unknown };
+    if (!parsed && e.status === undefined && typeof e.code === 'string' && e.code.startsWith('Z_')) throw new AppError('error.bad_request', 400, { cause: err });
+    throw err;
+  }
+}
+
 /** Parses the form and refuses it (403, nothing changed) when its CSRF token is missing or wrong. */
 export async function form(ctx: Context, next: Next) {
-  await parse(ctx, async () => {
+  await parseBody(ctx, async () => {
     if (!ctx.request.body || typeof ctx.request.body !== 'object') ctx.request.body = {};
     if (!csrfValid(ctx, (ctx.request.body as Record<string, unknown>)._csrf)) throw new AppError('csrf.invalid', 403);
     await next();

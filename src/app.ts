@@ -9,7 +9,7 @@ import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import { emailVerifyRoutes } from '../interactions/access.js';
 import { accountClient, accountRoutes } from '../interactions/account.js';
-import { devRoutes } from '../interactions/dev.js';
+import { devClient, devRoutes } from '../interactions/dev.js';
 import { promptRouters } from '../interactions/prompts.js';
 import { publicRoutes } from '../interactions/public.js';
 import { recoveryRoutes } from '../interactions/recovery.js';
@@ -32,7 +32,8 @@ export interface App {
 
 export function createApp(s: Services, issuer: string, jwks: Configuration['jwks'], clients: ClientMetadata[]): App {
   // Porta's own personal area is a first-party client too (interactions/account.ts).
-  const provider = createProvider(s, issuer, jwks, [...clients, accountClient(issuer)]);
+  const development = s.config.nodeEnv === 'development';
+  const provider = createProvider(s, issuer, jwks, [...clients, accountClient(issuer), ...(development ? [devClient(issuer)] : [])]);
   const registration = new Registration(s, issuer);
   const auth = new Authenticator(s, issuer);
   // Services with a home page (client_uri), listed after activation for people who came without one.
@@ -50,7 +51,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
     recoveryRoutes(provider, s), accountRoutes(provider, s), emailVerifyRoutes(s),
-    ...(s.config.nodeEnv === 'development' ? [devRoutes(issuer)] : []),
+    ...(development ? [devRoutes(issuer)] : []),
   ];
   provider.use(pagesOnly(routers));
   return { provider, registration };

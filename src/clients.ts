@@ -12,6 +12,17 @@ import { clientPolicyProblems } from './policy/client-policy.js';
 
 export const PORTA_CLIENT_METADATA = ['first_party', 'allowed_user_types', 'require_access_code', 'pkce_optional'] as const;
 
+/** Shortest client secret production accepts. */
+export const MIN_PRODUCTION_SECRET = 32;
+
+/** Why production refuses a client secret (a shipped example, or too short to resist guessing), or undefined. */
+export function weakSecretProblem(secret: unknown): string | undefined {
+  if (typeof secret !== 'string') return undefined;
+  if (secret.startsWith(DEVELOPMENT_SECRET_PREFIX)) return `a development example secret (starts with "${DEVELOPMENT_SECRET_PREFIX}")`;
+  if (secret.length < MIN_PRODUCTION_SECRET) return `a secret shorter than ${MIN_PRODUCTION_SECRET} characters`;
+  return undefined;
+}
+
 export function loadClientsFile(path: string, production: boolean): ClientMetadata[] {
   if (!path) return [];
   let parsed: unknown;
@@ -30,10 +41,8 @@ export function loadClientsFile(path: string, production: boolean): ClientMetada
     ids.add(c.client_id);
     if (!Array.isArray(c.redirect_uris) || c.redirect_uris.length === 0) problems.push(`${where} (${c.client_id}): needs redirect_uris`);
     for (const problem of clientPolicyProblems(c)) problems.push(`${where} (${c.client_id}): ${problem}`);
-    const secret = c.client_secret;
-    if (production && typeof secret === 'string' && (secret.startsWith(DEVELOPMENT_SECRET_PREFIX) || secret.length < 32)) {
-      problems.push(`${where} (${c.client_id}): production refuses development or short client secrets (at least 32 characters)`);
-    }
+    const weak = production ? weakSecretProblem(c.client_secret) : undefined;
+    if (weak) problems.push(`${where} (${c.client_id}): production refuses ${weak}`);
   });
   if (problems.length) throw new ConfigError(problems);
   return parsed as ClientMetadata[];

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
-import { PORTA_CLIENT_METADATA } from './clients.js';
+import { PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
 import { buildPolicy } from './policy/index.js';
 import { policyAllows } from './policy/grants.js';
@@ -16,7 +16,8 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
   const asKoa = (ctx: KoaContextWithOIDC) => ctx as unknown as Context;
 
   const configuration: Configuration = {
-    adapter: adapterFactory(s.db, s.clock),
+    // Production never authenticates a database client with a secret the clients file would refuse.
+    adapter: adapterFactory(s.db, s.clock, config.nodeEnv === 'production' ? (metadata) => weakSecretProblem(metadata.client_secret) : undefined),
     clients: staticClients,
     jwks,
     async findAccount(ctx, id, token) {

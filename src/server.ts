@@ -7,17 +7,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type Provider from 'oidc-provider';
+import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { seedDevelopment } from '../db/seeds/development.js';
 import { createApp } from './app.js';
 import { drainBackground } from './flows/background.js';
-import { loadClientsFile } from './clients.js';
+import { loadClientsFile, weakSecretProblem } from './clients.js';
 import { systemClock, type Clock } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
 import { listenMetrics, reportToPrimary } from './metrics.js';
 import { fromRoot } from './paths.js';
 import { createServices, type Services } from './services.js';
-import { migrate, openDatabase } from './storage/db.js';
+import { migrate, openDatabase, type Db } from './storage/db.js';
 import { sweepExpired, type Sweep, type SweepResult } from './storage/sweep.js';
 
 export interface Running {
@@ -42,6 +43,19 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+/**
+ * Production refuses to start while a client added with `porta clients add` has a secret the clients file
+ * would refuse (added from a shell without NODE_ENV=production); such a client is never served either.
+ */
+async function refuseWeakDatabaseClients(db: Db): Promise<void> {
+  const rows = (await db('clients').select('client_id', 'metadata')) as { client_id: string; metadata: string }[];
+  const problems = rows.flatMap((r) => {
+    const weak = weakSecretProblem((JSON.parse(r.metadata) as { client_secret?: unknown }).client_secret);
+    return weak ? [`client "${r.client_id}" (database): production refuses ${weak}; give it a new one with porta clients rotate-secret --id ${r.client_id}`] : [];
+  });
+  if (problems.length) throw new ConfigError(problems);
+}
+
 export async function start({ config, clock = systemClock, logger = createLogger(config) }: StartOptions): Promise<Running> {
   const clientsPath = config.clientsFile ? resolve(fromRoot(), config.clientsFile) : '';
   const clients = loadClientsFile(clientsPath, config.nodeEnv === 'production');
@@ -53,6 +67,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
     const created = await services.keys.ensure();
     if (created.length) logger.info({ kids: created }, 'signing keys generated');
     if (config.nodeEnv === 'development') await seedDevelopment(services);
+    if (config.nodeEnv === 'production') await refuseWeakDatabaseClients(db);
   } catch (err) {
     await db.destroy();
     throw err;

@@ -114,7 +114,7 @@ describe('porta clients', () => {
     const json = await cli(['clients', 'list', '--json']);
     const clients = JSON.parse(json.stdout) as { client_id: string; source: string; first_party: boolean }[];
     expect(clients).toContainEqual(expect.objectContaining({ client_id: 'library-app', source: 'database', first_party: true }));
-    expect(clients).toContainEqual(expect.objectContaining({ client_id: 'porta-demo', source: 'file' }));
+    expect(clients).toContainEqual(expect.objectContaining({ client_id: 'admissions', source: 'file' }));
     expect(json.stdout).not.toContain('library-app-secret');
 
     const stored = await withDb(async (db) => ({
@@ -140,7 +140,7 @@ describe('porta clients', () => {
     expectUsageError(await cli(['clients', 'add', '--id', 'a', '--secret', 's', '--redirect-uri', 'not a url']), '--redirect-uri must be an absolute URL (got "not a url")');
     expectUsageError(await cli(['clients', 'add', '--id', 'a', '--secret', 's', '--redirect-uri', 'ftp://a.example/cb']), '--redirect-uri must be an http or https URL');
     expectUsageError(await cli(['clients', 'add', '--id', 'a', '--secret', 's', '--redirect-uri', 'https://a.example/cb#top']), '--redirect-uri must not contain a #fragment');
-    expectUsageError(await cli(['clients', 'add', '--id', 'a', '--redirect-uri', 'https://a.example/cb']), '--secret is required (or --public for a client without one)');
+    expectUsageError(await cli(['clients', 'add', '--id', 'a', '--redirect-uri', 'https://a.example/cb', '--secret', '']), '--secret must not be empty (leave it out to have one generated)');
     expectUsageError(await cli(['clients', 'add', '--id', 'a b', '--secret', 's', '--redirect-uri', 'https://a.example/cb']), "--id must be 1-128 letters, digits, '.', '_' or '-'");
     expectUsageError(await cli(['clients', 'add', '--secret', 's', '--redirect-uri', 'https://a.example/cb']), '--id is required');
     expectUsageError(await cli(['clients', 'add', '--id', 'a', '--secret', 's']), '--redirect-uri is required');
@@ -165,8 +165,8 @@ describe('porta clients', () => {
     const production = { env: { ...PRODUCTION_ENV, CLIENTS_FILE: clientsFile } };
     const withSecret = (secret: string) => ['clients', 'add', '--id', 'library-app', '--secret', secret, '--redirect-uri', 'https://library.example.org/cb'];
 
-    expectUsageError(await cli(withSecret('short-secret'), production), 'production refuses client secrets shorter than 32 characters');
-    expectUsageError(await cli(withSecret('dev-only-but-long-enough-to-pass-the-length-check'), production), 'production refuses client secrets starting with "dev-only-"');
+    expectUsageError(await cli(withSecret('short-secret'), production), 'production refuses a secret shorter than 32 characters; leave out --secret to have a strong one generated');
+    expectUsageError(await cli(withSecret('dev-only-but-long-enough-to-pass-the-length-check'), production), 'production refuses a development example secret (starts with "dev-only-")');
     const ok = await cli(withSecret('a-real-secret-of-at-least-thirty-two-characters'), production);
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(ok.stdout).not.toContain('a-real-secret');
@@ -174,7 +174,7 @@ describe('porta clients', () => {
 
   test('production refuses the shipped example clients file, naming CLIENTS_FILE', async () => {
     const r = await cli(['clients', 'list'], { env: PRODUCTION_ENV });
-    expectUsageError(r, /invalid configuration: CLIENTS_FILE: .*production refuses development or short client secrets/);
+    expectUsageError(r, /invalid configuration: CLIENTS_FILE: .*production refuses a development example secret/);
   });
 });
 

@@ -120,11 +120,14 @@ export async function revokeGrants(db: Db, grantIds: readonly string[]): Promise
 
 /** Clients added by `porta clients add` (those from the clients file are given to oidc-provider directly). */
 export class ClientAdapter implements Adapter {
-  constructor(private readonly db: Db, private readonly clock: Clock) {}
+  /** `refuse`: says why a stored client must not be served (production: a weak secret), or undefined. */
+  constructor(private readonly db: Db, private readonly clock: Clock, private readonly refuse: (metadata: AdapterPayload) => string | undefined = () => undefined) {}
 
   async find(id: string) {
     const row = (await this.db('clients').where({ client_id: id }).first('metadata')) as { metadata: string } | undefined;
-    return row ? (JSON.parse(row.metadata) as AdapterPayload) : undefined;
+    const metadata = row ? (JSON.parse(row.metadata) as AdapterPayload) : undefined;
+    // Unknown to oidc-provider: the service gets invalid_client, as for a client that does not exist.
+    return metadata && !this.refuse(metadata) ? metadata : undefined;
   }
 
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
@@ -143,7 +146,7 @@ export class ClientAdapter implements Adapter {
   async revokeByGrantId() {}
 }
 
-export function adapterFactory(db: Db, clock: Clock) {
+export function adapterFactory(db: Db, clock: Clock, refuseClient?: (metadata: AdapterPayload) => string | undefined) {
   const writes = new GroupCommit(db);
-  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(db, clock) : new KnexAdapter(db, clock, model, writes));
+  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(db, clock, refuseClient) : new KnexAdapter(db, clock, model, writes));
 }

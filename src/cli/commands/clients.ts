@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { ClientMetadata } from 'oidc-provider';
 import { DEVELOPMENT_SECRET_PREFIX } from '../../../config/schema.js';
 import { USER_TYPES, type UserType } from '../../accounts/account.js';
-import { loadClientsFile } from '../../clients.js';
+import { loadClientsFile, MIN_PRODUCTION_SECRET, weakSecretProblem } from '../../clients.js';
 import { fromRoot } from '../../paths.js';
 import { clientPolicy, clientPolicyProblems } from '../../policy/client-policy.js';
 import { revokeDisallowedGrants } from '../../policy/grants.js';
@@ -18,7 +18,6 @@ import { UsageError, type Command, type Context } from '../context.js';
 import { cell, printJson, printTable } from '../output.js';
 
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-const MIN_PRODUCTION_SECRET = 32;
 
 type Source = 'file' | 'database';
 interface ListedClient { metadata: ClientMetadata; source: Source }
@@ -50,9 +49,8 @@ function checkRedirectUri(uri: string, option: string): void {
 }
 
 function checkSecret(secret: string, production: boolean): void {
-  if (!production) return;
-  if (secret.startsWith(DEVELOPMENT_SECRET_PREFIX)) throw new UsageError(`production refuses client secrets starting with "${DEVELOPMENT_SECRET_PREFIX}"`);
-  if (secret.length < MIN_PRODUCTION_SECRET) throw new UsageError(`production refuses client secrets shorter than ${MIN_PRODUCTION_SECRET} characters`);
+  const weak = production ? weakSecretProblem(secret) : undefined;
+  if (weak) throw new UsageError(`production refuses ${weak}; leave out --secret to have a strong one generated`);
 }
 
 /** A key per algorithm the server signs with: oidc-provider checks client algorithms against its keys. */
@@ -120,14 +118,15 @@ function checkPolicy(metadata: ClientMetadata): void {
 export const clientsAdd: Command = {
   name: 'clients add',
   summary: 'Register a relying service in the database',
-  help: `Usage: porta clients add --id ID --secret SECRET --redirect-uri URI [options]
+  help: `Usage: porta clients add --id ID --redirect-uri URI [--secret SECRET] [options]
 
 Registers a relying service (an OIDC client) in the database. It can sign people in at once; no restart.
 
 Options:
   --id ID                          client_id: 1-128 letters, digits, '.', '_' or '-'
-  --secret SECRET                  client secret (required unless --public; in production at least
-                                   ${MIN_PRODUCTION_SECRET} characters and not a "${DEVELOPMENT_SECRET_PREFIX}" example)
+  --secret SECRET                  client secret; without it a strong random one is generated and
+                                   printed once (in production at least ${MIN_PRODUCTION_SECRET} characters and not a
+                                   "${DEVELOPMENT_SECRET_PREFIX}" example; a production server refuses weaker ones)
   --redirect-uri URI               where sign-ins return; absolute http(s), no #fragment (repeatable)
   --post-logout-redirect-uri URI   where sign-outs may return (repeatable)
   --name NAME                      name shown to people on the sign-in and consent pages
@@ -153,14 +152,17 @@ Options:
     const postLogoutUris = v['post-logout-redirect-uri'] ?? [];
     postLogoutUris.forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
     if (v.public && v.secret !== undefined) throw new UsageError('a --public client has no secret; drop --secret');
-    if (!v.public && !v.secret) throw new UsageError('--secret is required (or --public for a client without one)');
+    if (v.secret !== undefined && !v.secret) throw new UsageError('--secret must not be empty (leave it out to have one generated)');
     if (v.secret) checkSecret(v.secret, ctx.config().nodeEnv === 'production');
+    // The default: a secret nobody chose, shown once.
+    const generated = v.public || v.secret ? undefined : randomBytes(32).toString('base64url');
+    const secret = v.secret ?? generated;
     const allowedUserTypes = v['allowed-user-types'] === undefined ? undefined : checkedUserTypes(v['allowed-user-types']);
 
     const metadata: ClientMetadata = {
       client_id: id,
       ...(v.name ? { client_name: v.name } : {}),
-      ...(v.public ? { token_endpoint_auth_method: 'none' } : { client_secret: v.secret }),
+      ...(v.public ? { token_endpoint_auth_method: 'none' } : { client_secret: secret }),
       redirect_uris: redirectUris,
       ...(postLogoutUris.length ? { post_logout_redirect_uris: postLogoutUris } : {}),
       grant_types: ['authorization_code', 'refresh_token'],
@@ -187,8 +189,11 @@ Options:
       throw err;
     }
 
-    if (v.json) printJson(ctx.io.stdout, describeClient({ metadata, source: 'database' }));
-    else ctx.io.stdout.write(`added client ${id} (${[v.public ? 'public' : 'confidential', ...policyWords(metadata)].join(', ')}); it can sign people in now\n`);
+    if (v.json) printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), ...(generated ? { client_secret: generated } : {}) });
+    else {
+      ctx.io.stdout.write(`added client ${id} (${[v.public ? 'public' : 'confidential', ...policyWords(metadata)].join(', ')}); it can sign people in now\n`);
+      if (generated) ctx.io.stdout.write(`its secret (shown only now; store it in the service's configuration):\n${generated}\n`);
+    }
   },
 };
 
