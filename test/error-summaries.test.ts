@@ -8,7 +8,7 @@ let porta: TestPorta;
 
 beforeAll(async () => {
   smtp = await new SmtpCatcher().start();
-  porta = await startPorta({ smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000 });
+  porta = await startPorta({ smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000, privacyNoticeUrl: 'https://uni.example/privacy' });
 });
 afterAll(async () => {
   await porta.stop();
@@ -23,7 +23,9 @@ function summary(page: Page): Array<[string, string]> {
   const entries = [...box.matchAll(/<a href="#f-([\w-]+)">([\s\S]*?)<\/a>/g)].map((m): [string, string] => [m[1]!, decode(m[2]!)]);
   expect(entries.length).toBeGreaterThan(0);
   for (const [name, text] of entries) {
-    const label = decode(new RegExp(`<label for="f-${name}">([\\s\\S]*?)</label>`).exec(page.body)?.[1] ?? `(no label for ${name})`);
+    // A date of birth is three labelled inputs (day, month, year) in a fieldset: its name is the legend.
+    const legend = new RegExp(`<fieldset class="field date"[^>]*>\\s*<legend>([^<]*)</legend>(?:(?!</fieldset>)[\\s\\S])*id="f-${name}"`).exec(page.body)?.[1];
+    const label = decode(legend ?? new RegExp(`<label for="f-${name}">([\\s\\S]*?)</label>`).exec(page.body)?.[1] ?? `(no label for ${name})`);
     expect(text.startsWith(`${label}: `)).toBe(true);
   }
   return entries;

@@ -117,6 +117,14 @@ export class AccountTransfer {
     return result;
   }
 
+  /** A generated person code no account holds (codes are drawn from 9 million: a large import meets collisions). */
+  private async freePersonCode(trx: Db): Promise<string> {
+    for (;;) {
+      const code = generatePersonCode();
+      if (!(await trx('accounts').where({ person_code: code }).first('id'))) return code;
+    }
+  }
+
   /** Inserts the account, or updates the one it names; the database's unique indexes decide conflicts. */
   private async upsert(r: ImportRecord): Promise<'created' | 'updated'> {
     return this.db.transaction(async (trx) => {
@@ -156,7 +164,7 @@ export class AccountTransfer {
         return 'updated';
       }
       await trx('accounts').insert({
-        id: r.sub ?? randomBytes(16).toString('base64url'), person_code: r.person_code ?? generatePersonCode(), created_at: now,
+        id: r.sub ?? randomBytes(16).toString('base64url'), person_code: r.person_code ?? await this.freePersonCode(trx), created_at: now,
         password_hash: null, ...row,
       });
       return 'created';
