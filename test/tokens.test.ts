@@ -30,7 +30,7 @@ afterAll(() => porta.stop());
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const env = { DATABASE_URL: `${porta.dir}/porta.sqlite`, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+  const env = { DATABASE_URL: porta.databaseUrl, CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), NODE_ENV: 'test', LOG_LEVEL: 'silent' };
   const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock: porta.clock });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }

@@ -32,7 +32,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], databaseUrl = join(porta.dir, 'porta.sqlite')) {
+async function cli(argv: string[], databaseUrl = porta.databaseUrl) {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIO = {
