@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alertText, Browser, type Page } from './helpers/browser.js';
-import { TestClock } from './helpers/clock.js';
+import { StillClock, type TestClock } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { relyingParty, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
@@ -28,14 +28,6 @@ afterEach(async () => {
 const INVALID = 'Invalid username or password';
 const LOCKED = /^Your account is temporarily locked after too many wrong passwords\. Try again after .+, or reset your password\.$/;
 const tooSoon = (seconds: number) => (seconds === 1 ? 'Too many wrong attempts: try again in 1 second.' : `Too many wrong attempts: try again in ${seconds} seconds.`);
-
-/** A clock that stands still between advance() calls: a burst that takes seconds of real time on a busy
- * machine must not see a delay run out in the middle of it. */
-class StillClock extends TestClock {
-  private at = Date.now();
-  override now(): number { return this.at; }
-  override advance(ms: number): void { this.at += ms; }
-}
 
 let booted: Record<string, unknown> = {};
 async function boot(overrides: Record<string, unknown> = {}, clock?: TestClock) {

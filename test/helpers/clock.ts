@@ -9,3 +9,11 @@ export class TestClock implements Clock {
 
 export const HOUR = 3600_000;
 export const DAY = 24 * HOUR;
+
+/** A clock that stands still between advance() calls: a test that takes seconds of real time on a busy
+ * machine must not see a delay run out in the middle of it. */
+export class StillClock extends TestClock {
+  private at = Date.now();
+  override now(): number { return this.at; }
+  override advance(ms: number): void { this.at += ms; }
+}
