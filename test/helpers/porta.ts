@@ -91,6 +91,8 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
   }
   const porta: TestPorta = {
     ...running,
+    // A spread copies the getter's value once; the provider changes when the signing keys do.
+    get provider() { return running.provider; },
     dir,
     clock,
     databaseUrl,
