@@ -5,7 +5,7 @@
  */
 import { emailKey, usernameKey, type AccountStatus, type UserType } from '../accounts/account.js';
 import type { Clock } from '../clock.js';
-import { Flows } from '../flows/flows.js';
+import { endPendingFlows } from '../flows/flows.js';
 import type { Db } from './db.js';
 import { revokeAccountData } from './oidc-adapter.js';
 
@@ -94,7 +94,7 @@ export class AccountAdmin {
       const n = await t('accounts').where({ id, status: 'active' }).update({ status: 'disabled', disabled_at: this.clock.now(), disabled_reason: reason });
       if (n !== 1) return false;
       await revokeAccountData(t, id);
-      await new Flows(t, this.clock).endPending(id, t);
+      await endPendingFlows(t, id, this.clock.now());
       return true;
     };
     return trx ? run(trx) : this.db.transaction(run);
