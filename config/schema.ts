@@ -111,6 +111,7 @@ export const settings = {
   inactiveGraceDays: setting({ env: 'INACTIVE_GRACE_DAYS', schema: int(0, 3650), default: 90, doc: 'Days an account disabled for inactivity is kept (the helpdesk can re-enable it) before `porta purge` deletes it.' }),
   keysRefreshSeconds: setting({ env: 'KEYS_REFRESH_SECONDS', schema: int(0, 3600), default: 10, doc: 'How often each instance checks the database for new signing keys (`porta keys rotate`) and starts signing with them (0: only at start).' }),
   sweepIntervalSeconds: setting({ env: 'SWEEP_INTERVAL_SECONDS', schema: int(0, 86400), default: 60, doc: 'How often expired rows are deleted (0 disables the sweep).' }),
+  backchannelLogoutIntervalSeconds: setting({ env: 'BACKCHANNEL_LOGOUT_INTERVAL_SECONDS', schema: int(1, 3600), default: 2, doc: 'How often each instance sends the back-channel logouts owed to services for sessions Porta ended itself (password reset or change, disable, delete, "it wasn\'t me").' }),
   sweepBatchSize: setting({ env: 'SWEEP_BATCH_SIZE', schema: int(1, 100000), default: 500, doc: 'Most rows the sweep deletes per statement. On SQLite it runs in a background thread and also shrinks its batches to about 5 ms each, so requests seldom wait long behind it.' }),
 } as const;
 
