@@ -21,6 +21,7 @@ import type { MessageKey } from '../src/i18n/index.js';
 import { loginName } from '../src/mail/account.js';
 import { passwordExpiresAt, passwordExpiryState } from '../src/policy/password-expiry.js';
 import type { Services } from '../src/services.js';
+import { AccountSessions } from '../src/storage/sessions.js';
 import { field, form } from './forms.js';
 import { perIp, renderLinkProblem } from './recovery.js';
 import {
@@ -51,7 +52,7 @@ export function accountRoutes(provider: Provider, s: Services): Router {
   const router = new Router();
   const { issuer } = provider;
   const changes = new PasswordChanges(s, issuer);
-  const { sessions } = changes;
+  const sessions = new AccountSessions(s.db, s.clock);
   const emailChange = new EmailChange(s, issuer);
   const passwordChecks = s.rateLimits.limiter('account-password-check', PASSWORD_CHECKS_PER_HOUR, 3600);
   const hasPassword = (a: Account) => Boolean(a.passwordHash) && a.userType !== 'federated';

@@ -11,6 +11,7 @@ import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { seedDevelopment } from '../db/seeds/development.js';
 import { createApp } from './app.js';
+import { BackchannelLogouts } from './flows/backchannel-logout.js';
 import { drainBackground } from './flows/background.js';
 import { loadClientsFile, weakSecretProblem } from './clients.js';
 import { systemClock, type Clock } from './clock.js';
@@ -128,6 +129,9 @@ export async function start({ config, clock = systemClock, logger = createLogger
     ? setInterval(() => { sweep().catch((err: unknown) => logger.error({ err }, 'sweep failed')); }, config.sweepIntervalSeconds * 1000).unref()
     : undefined;
 
+  const logouts = new BackchannelLogouts(services, () => app.provider);
+  const logoutTimer = setInterval(() => { logouts.deliver().catch((err: unknown) => logger.error({ err }, 'sending back-channel logouts failed')); }, config.backchannelLogoutIntervalSeconds * 1000).unref();
+
   return {
     url: `http://127.0.0.1:${port}`,
     issuer,
@@ -140,6 +144,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
       clearInterval(timer);
       metricsServer?.close();
       clearInterval(keyTimer);
+      clearInterval(logoutTimer);
       // Stop accepting, let in-flight requests finish, then close the database.
       await new Promise<void>((ok) => {
         server.close(() => ok());
@@ -147,9 +152,10 @@ export async function start({ config, clock = systemClock, logger = createLogger
       });
       expirySweep?.stop();
       await sweeping?.catch(() => undefined);
+      // Mails sent after a page was answered go out before the transport closes.
       await drainBackground();
-      // Mails sent after a page was answered (registration) go out before the transport closes.
-      await services.mailer.idle();
+      // Logouts owed by the last requests go out before the database closes.
+      await logouts.deliver().catch((err: unknown) => logger.error({ err }, 'sending back-channel logouts failed'));
       services.mailer.close();
       await db.destroy();
     },

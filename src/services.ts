@@ -2,7 +2,7 @@
 import type { Config } from '../config/schema.js';
 import { PasswordHasher } from './accounts/passwords.js';
 import type { Clock } from './clock.js';
-import { Flows } from './flows/flows.js';
+import { Flows, TokenHasher } from './flows/flows.js';
 import { RateLimits } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -40,7 +40,7 @@ export function createServices(config: Config, db: Db, clock: Clock, logger: Log
     audit: new Audit(db, clock, logger, (action) => metrics.audited(action)),
     hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),
     keys: new SigningKeys(db, clock, config.keysEncryptionSecret, keyRetentionMs(config)),
-    flows: new Flows(db, clock),
+    flows: new Flows(db, clock, new TokenHasher(config.keysEncryptionSecret)),
     mailer: new Mailer(config, logger, { notices: rateLimits.limiter('notice-recipient', config.noticesPerRecipientPerDay, 86400), counted: (result) => metrics.mail(result) }),
     rateLimits,
   };

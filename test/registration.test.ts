@@ -5,6 +5,7 @@ import { HOUR } from './helpers/clock.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
 import { relyingParty, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
+import { drainBackground } from '../src/flows/background.js';
 
 const PASSWORD = 'Tramonto sul lago 42';
 let smtp: SmtpCatcher;
@@ -228,14 +229,14 @@ describe('choose-credentials mode (default)', () => {
     const unknown = await ask({ username: 'nobody-at-all', password: PASSWORD });
     const strip = (body: string) => body.replace(/name="_csrf" value="[^"]+"/g, '');
     expect(strip(wrong.body)).toBe(strip(unknown.body));
-    await porta.services.mailer.idle();
+    await drainBackground();
     expect(smtp.to(me.email)).toHaveLength(1);
 
     expect((await ask({ username: me.username, password: PASSWORD })).body).toContain('we sent a new email');
     await smtp.last(me.email, 2);
     const limited = await ask({ username: me.username, password: PASSWORD });
     expect(limited.body).toContain('We already sent several emails in the last hour.');
-    await porta.services.mailer.idle();
+    await drainBackground();
     expect(smtp.to(me.email)).toHaveLength(2);
     porta.clock.advance(HOUR + 1000);
     expect((await ask({ username: me.username, password: PASSWORD })).body).toContain('we sent a new email');
@@ -249,7 +250,7 @@ describe('choose-credentials mode (default)', () => {
     try {
       const page = await register(browser, me);
       expect(page.body).toContain('Check your inbox');
-      await porta.services.mailer.idle();
+      await drainBackground();
     } finally {
       smtp.refuse(false);
     }
@@ -297,7 +298,7 @@ describe('choose-credentials mode (default)', () => {
     expect(withHeldAddress.status).toBe(422);
     expect(strip(withHeldAddress.body, holder.email)).toBe(strip(withFreeAddress.body, taken.email));
     expect(withHeldAddress.body).toContain('This username is already taken. Choose another.');
-    await porta.services.mailer.idle();
+    await drainBackground();
     expect(smtp.to(holder.email)).toHaveLength(1);
   });
 
@@ -307,7 +308,7 @@ describe('choose-credentials mode (default)', () => {
     await register(new Browser(porta.issuer), holder);
     await followLink(new Browser(porta.issuer), (await smtp.last(holder.email)).links.find((l) => l.includes('/activate'))!);
     for (let i = 0; i < 6; i++) expect((await register(new Browser(porta.issuer), { ...person(), email: holder.email })).body).toContain('Check your inbox');
-    await porta.services.mailer.idle();
+    await drainBackground();
     expect(smtp.to(holder.email).map((m) => m.subject)).toEqual(['Activate your university account', ...Array(3).fill('Someone tried to register with your email address')]);
     // The limit is the recipient's own: other addresses get their mail.
     const other = person();
@@ -328,7 +329,7 @@ describe('choose-credentials mode (default)', () => {
     }
     expect(await porta.services.accounts.findByEmail(me.email)).toBeUndefined();
     expect(await db('audit_events').where({ action: 'registration.created' }).count({ n: '*' }).first()).toMatchObject({ n: 0 });
-    await porta.services.mailer.idle();
+    await drainBackground();
     expect(smtp.to(me.email)).toHaveLength(0);
     // The same details work at once: nothing half-made holds the username or the address.
     expect((await register(new Browser(porta.issuer), me)).body).toContain('Check your inbox');
@@ -457,7 +458,7 @@ describe('assigned-code mode', () => {
     const attacker = `attacker.${me.email}`;
     await browser.submit(help, '/register/help', { person_code: personCode, ...born('17', '5', '2001'), new_email: attacker });
     expect((await smtp.last(me.email, 2)).text).toContain(`Your person code is ${personCode}.`);
-    await porta.services.mailer.idle();
+    await drainBackground();
     expect(smtp.to(attacker)).toHaveLength(0);
     expect((await porta.services.accounts.findByLogin(personCode))?.email).toBe(me.email);
   });

@@ -180,13 +180,13 @@ describe('expiry sweep', () => {
 
 describe('revoking an account', () => {
   test('removes its sessions, grants and tokens, optionally sparing the current session', async () => {
-    const { revokeAccountData } = await import('../src/storage/oidc-adapter.js');
+    const { revokeAccountData } = await import('../src/storage/sessions.js');
     await adapter('Session').upsert('s1', { uid: 'u1', accountId: 'acc' }, 60);
     await adapter('Session').upsert('s2', { uid: 'u2', accountId: 'acc' }, 60);
     await adapter('Grant').upsert('g1', { accountId: 'acc', clientId: 'c' }, 60);
     await adapter('RefreshToken').upsert('r1', { accountId: 'acc', grantId: 'g1' }, 60);
     await adapter('RefreshToken').upsert('r2', { accountId: 'other', grantId: 'g2' }, 60);
-    expect(await revokeAccountData(db, 'acc', { keepSessionId: 's1' })).toBe(3);
+    expect(await revokeAccountData(db, 'acc', 0, { sessionId: 's1' })).toBe(3);
     expect(await adapter('Session').find('s1')).toBeDefined();
     expect(await adapter('Session').find('s2')).toBeUndefined();
     expect(await adapter('Grant').find('g1')).toBeUndefined();

@@ -3,7 +3,8 @@
  * one-time code the first time they sign in to it; the helpdesk issues the code for an account and a
  * client (`porta access-codes issue`), and it is emailed to the account's address.
  *
- * A code is a flow of kind `access_code` (data: clientId, attempts) holding only the code's hash. It is
+ * A code is a flow of kind `access_code` (data: clientId, attempts) holding only the code's keyed hash
+ * (TokenHasher, src/flows/flows.ts). It is
  * looked up per (account, client) — the person is signed in — never globally by hash, and compared in
  * constant time. It expires after ACCESS_CODE_TTL_DAYS, works once, and stops working after
  * ACCESS_CODE_MAX_ATTEMPTS wrong entries. Accepting it records an access grant (table access_grants), so
@@ -17,7 +18,6 @@ import type { Account } from '../accounts/account.js';
 import type { Services } from '../services.js';
 import type { Db } from '../storage/db.js';
 import { clientGrants, revokeGrants } from '../storage/oidc-adapter.js';
-import { hashToken } from './flows.js';
 
 const KIND = 'access_code';
 /** No 0/O, 1/I: easy to read from a mail and to type. 32 symbols × 8 = 40 bits. */
@@ -135,7 +135,8 @@ export class AccessCodes {
       const [row] = await this.rows(accountId, clientId);
       if (!row) return { ok: false, problem: 'access_code.none' };
       const current = describe(row, this.now);
-      const matches = timingSafeEqual(Buffer.from(hashToken(KIND, code)), Buffer.from(row.token_hash));
+      const stored = Buffer.from(row.token_hash);
+      const matches = s.flows.tokens.candidates(KIND, code).map((h) => timingSafeEqual(Buffer.from(h), stored)).includes(true);
       switch (current.state) {
         case 'revoked': return { ok: false, problem: 'access_code.revoked' };
         case 'locked': return { ok: false, problem: 'access_code.locked' };

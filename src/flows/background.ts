@@ -19,6 +19,11 @@ export async function drainBackground(): Promise<void> {
   while (pending.size) await Promise.allSettled([...pending]);
 }
 
+/**
+ * Sends without making the caller wait: an answer then takes as long whichever mail goes (or whether a
+ * notice over its limit goes nowhere), and a slow mail server does not hold the page. A failure is logged;
+ * the caller has kept its data so the person can ask again.
+ */
 export function sendInBackground(s: Pick<Services, 'logger' | 'mailer'>, mail: Mail, what: string): void {
   inBackground(s, `mail: ${what}`, () => s.mailer.send(mail));
 }

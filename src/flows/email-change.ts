@@ -14,7 +14,7 @@ import type { Locale, MessageKey } from '../i18n/index.js';
 import { emailChangeNoticeMail, emailConfirmMail, emailInUseMail, loginName, mailLocale } from '../mail/account.js';
 import type { Services } from '../services.js';
 import type { Db } from '../storage/db.js';
-import { AccountSessions } from '../storage/sessions.js';
+import { revokeAccountData } from '../storage/sessions.js';
 import { sendInBackground } from './background.js';
 import { assertUsable, type Flow } from './flows.js';
 
@@ -47,11 +47,7 @@ async function setConfirmedEmail(trx: Db, accountId: string, email: string): Pro
 }
 
 export class EmailChange {
-  private readonly sessions: AccountSessions;
-
-  constructor(private readonly s: Services, private readonly issuer: string) {
-    this.sessions = new AccountSessions(s.db, s.clock);
-  }
+  constructor(private readonly s: Services, private readonly issuer: string) {}
 
   get ttlHours() { return this.s.config.emailChangeTtlHours; }
   get reportTtlDays() { return this.s.config.emailChangeReportTtlDays; }
@@ -172,7 +168,7 @@ export class EmailChange {
       if (!stopped && account?.email && emailKey(account.email) === emailKey(newEmail)) {
         restored = (await setConfirmedEmail(trx, accountId, oldEmail)) ? 'restored' : 'taken';
       }
-      await this.sessions.revokeAll(accountId, {}, trx);
+      await revokeAccountData(trx, accountId, s.clock.now());
       // Other pending changes (a second request by the intruder) and reset links end too.
       await s.flows.endPending(accountId, trx);
       return { restored, oldEmail };

@@ -3,7 +3,7 @@
  * with a kind, a state, an expiry and the hash of a single-use token, kept in one table.
  * Load → assertUsable(flow, now) → advance → save. Expired and already-used are different answers.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../storage/db.js';
@@ -28,8 +28,36 @@ const fromRow = <D>(r: FlowRow): Flow<D> => ({
   createdAt: Number(r.created_at), expiresAt: Number(r.expires_at), consumedAt: r.consumed_at === null ? null : Number(r.consumed_at),
 });
 
-/** The stored form of a token: its SHA-256 with the purpose prefixed, so a token of one kind never opens another. */
-export const hashToken = (kind: FlowKind, token: string) => createHash('sha256').update(`${kind}:${token}`).digest('hex');
+/**
+ * The stored form of a token: an HMAC-SHA256 of the purpose-prefixed token (a token of one kind never
+ * opens another) under a key derived from KEYS_ENCRYPTION_SECRET, so a copy of the database without the
+ * secret cannot confirm a guess (access codes have only 40 bits). Access codes and link tokens have keys
+ * of their own. Development with an empty secret derives a fixed key; production refuses an empty one.
+ */
+export class TokenHasher {
+  private readonly keys: Record<'link' | 'access_code', Buffer>;
+
+  constructor(secret: string) {
+    const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, 'porta', info, 32));
+    this.keys = { link: derive('flow-link-tokens'), access_code: derive('access-codes') };
+  }
+
+  hash(kind: FlowKind, token: string): string {
+    return createHmac('sha256', this.keys[kind === 'access_code' ? 'access_code' : 'link']).update(`${kind}:${token}`).digest('hex');
+  }
+
+  /**
+   * The stored forms a row may have: the keyed one, then the unkeyed SHA-256 rows written before keyed
+   * hashing had. Remove the legacy form once every flow started before the upgrade has expired (the
+   * longest lifetime is ACCESS_CODE_TTL_DAYS after the upgrade).
+   */
+  candidates(kind: FlowKind, token: string): [keyed: string, legacy: string] {
+    return [this.hash(kind, token), legacyHash(kind, token)];
+  }
+}
+
+/** Before keyed hashing: the plain SHA-256 of the purpose-prefixed token. Only read, never written. */
+const legacyHash = (kind: FlowKind, token: string) => createHash('sha256').update(`${kind}:${token}`).digest('hex');
 
 /** The flows `endPending` ends. */
 const PENDING_ON_TAKEOVER: FlowKind[] = ['email_change', 'password_reset'];
@@ -45,7 +73,7 @@ export function assertUsable(flow: Flow<unknown> | undefined, now: number): asse
 }
 
 export class Flows {
-  constructor(private readonly db: Db, private readonly clock: Clock) {}
+  constructor(private readonly db: Db, private readonly clock: Clock, readonly tokens: TokenHasher) {}
 
   /**
    * Starts a flow and returns its token (256 random bits, shown once, never stored).
@@ -57,7 +85,7 @@ export class Flows {
     if (input.accountId) await this.supersede(input.accountId, input.kind, trx);
     const row = {
       id: randomBytes(16).toString('base64url'), kind: input.kind, state: input.state ?? 'open', account_id: input.accountId,
-      token_hash: hashToken(input.kind, token), data: JSON.stringify(input.data ?? {}), created_at: now, expires_at: now + input.ttlMs, consumed_at: null,
+      token_hash: this.tokens.hash(input.kind, token), data: JSON.stringify(input.data ?? {}), created_at: now, expires_at: now + input.ttlMs, consumed_at: null,
     };
     await trx('flows').insert(row);
     return { flow: fromRow<D>(row), token };
@@ -65,7 +93,7 @@ export class Flows {
 
   async findByToken<D = Record<string, unknown>>(kind: FlowKind, token: unknown, trx: Db = this.db): Promise<Flow<D> | undefined> {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return undefined;
-    const row = (await trx('flows').where({ token_hash: hashToken(kind, token), kind }).first()) as FlowRow | undefined;
+    const row = (await trx('flows').whereIn('token_hash', this.tokens.candidates(kind, token)).where({ kind }).first()) as FlowRow | undefined;
     return row && fromRow<D>(row);
   }
 
@@ -101,8 +129,7 @@ export class Flows {
    * account and stay: they are the owner's.
    */
   async endPending(accountId: string, trx: Db = this.db): Promise<void> {
-    await trx('flows').where({ account_id: accountId }).whereIn('kind', PENDING_ON_TAKEOVER).whereNull('consumed_at')
-      .update({ consumed_at: this.clock.now(), state: 'cancelled' });
+    await endPendingFlows(trx, accountId, this.clock.now());
   }
 
   /** Deletes flows that ended (expired or used) more than `keepMs` ago; recent ones stay to answer their links. */
@@ -116,4 +143,10 @@ export class Flows {
     const row = (await trx('flows').where({ account_id: accountId, kind }).where('created_at', '>=', sinceMs).count({ n: '*' }).first()) as { n: number | string };
     return Number(row.n);
   }
+}
+
+/** Flows.endPending for callers that hold no Flows (src/storage/account-admin.ts). */
+export async function endPendingFlows(trx: Db, accountId: string, now: number): Promise<void> {
+  await trx('flows').where({ account_id: accountId }).whereIn('kind', PENDING_ON_TAKEOVER).whereNull('consumed_at')
+    .update({ consumed_at: now, state: 'cancelled' });
 }

@@ -10,7 +10,7 @@ import type { Locale, MessageKey } from '../i18n/index.js';
 import { loginName, mailLocale, passwordChangedMail } from '../mail/account.js';
 import type { Services } from '../services.js';
 import type { Db } from '../storage/db.js';
-import { AccountSessions } from '../storage/sessions.js';
+import { revokeAccountData } from '../storage/sessions.js';
 import { sendInBackground } from './background.js';
 
 export type PasswordField = 'current' | 'password' | 'password_confirm';
@@ -48,11 +48,7 @@ export function newPasswordErrors(account: { username?: string | null; email?: s
 }
 
 export class PasswordChanges {
-  readonly sessions: AccountSessions;
-
-  constructor(private readonly s: Services, private readonly issuer: string) {
-    this.sessions = new AccountSessions(s.db, s.clock);
-  }
+  constructor(private readonly s: Services, private readonly issuer: string) {}
 
   /** True when `password` is the account's current one (one argon2 verification). */
   async isCurrent(account: Account, password: string): Promise<boolean> {
@@ -67,7 +63,7 @@ export class PasswordChanges {
   async store(account: Account, hash: string, keep: ChangeContext['keep'], trx: Db): Promise<number> {
     await this.s.accounts.setPasswordHash(account.id, hash, { changed: true }, trx);
     await this.s.flows.endPending(account.id, trx);
-    return this.sessions.revokeAll(account.id, keep ?? {}, trx);
+    return revokeAccountData(trx, account.id, this.s.clock.now(), keep ?? {});
   }
 
   /** The audit event and the notice to the account's address. */

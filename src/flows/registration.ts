@@ -17,6 +17,7 @@ import { spend } from '../http/rate-limit.js';
 import { DuplicateError } from '../storage/accounts.js';
 import type { Db } from '../storage/db.js';
 import { assertUsable, type Flow, type FlowKind } from './flows.js';
+import { sendInBackground } from './background.js';
 
 export interface RegistrationInput {
   username?: string;
@@ -105,7 +106,7 @@ export class Registration {
       return;
     }
     const locale = isLocale(holder.locale) ? holder.locale : s.config.defaultLocale;
-    s.mailer.sendLater(registrationAttemptMail({
+    sendInBackground(s, registrationAttemptMail({
       locale, to: holder.email!, signInUrl: `${this.issuer}/`,
       recoverPasswordUrl: `${this.issuer}/recover/password`, recoverUsernameUrl: `${this.issuer}/recover/username`,
     }), 'registration attempt notice');
@@ -125,7 +126,7 @@ export class Registration {
   private mailLink(account: Account, token: string): void {
     const { s } = this;
     const locale = isLocale(account.locale) ? account.locale : s.config.defaultLocale;
-    s.mailer.sendLater(activationMail({
+    sendInBackground(s, activationMail({
       locale, to: account.email!, givenName: account.givenName, personCode: account.personCode,
       link: `${this.issuer}/activate?token=${token}`, ttlHours: s.config.activationTtlHours, mode: this.mode,
     }), 'activation');

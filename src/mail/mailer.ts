@@ -34,7 +34,6 @@ function smtpOptions(url: string) {
 export class Mailer {
   private readonly transport: Transporter;
   private readonly toFiles: boolean;
-  private readonly inFlight = new Set<Promise<void>>();
 
   private readonly notices?: RateLimiterAbstract;
   private readonly counted?: (result: 'sent' | 'failed') => void;
@@ -77,22 +76,6 @@ export class Mailer {
       const links = this.config.nodeEnv === 'production' ? undefined : [...mail.text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
       this.logger.info({ file, subject: mail.subject, links }, 'mail written to file (no SMTP_URL configured)');
     }
-  }
-
-  /**
-   * Sends without making the caller wait: an answer then takes as long whichever mail goes (or whether a
-   * notice over its limit goes nowhere), and a slow mail server does not hold the page. A failure is
-   * logged; the caller has kept its data so the person can ask again. `idle()` waits for these sends.
-   */
-  sendLater(mail: Mail, what: string): void {
-    const sending = this.send(mail).catch((err: unknown) => this.logger.error({ err, what }, 'mail not sent'));
-    this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
-  }
-
-  /** Resolves when every sendLater so far has been sent or has failed. */
-  async idle(): Promise<void> {
-    await Promise.all([...this.inFlight]);
   }
 
   /** One point of the recipient's daily allowance, spent atomically; the key is a hash, not the address. */

@@ -5,9 +5,9 @@
  */
 import { emailKey, usernameKey, type AccountStatus, type UserType } from '../accounts/account.js';
 import type { Clock } from '../clock.js';
-import { Flows } from '../flows/flows.js';
+import { endPendingFlows } from '../flows/flows.js';
 import type { Db } from './db.js';
-import { revokeAccountData } from './oidc-adapter.js';
+import { revokeAccountData } from './sessions.js';
 
 export type DisabledReason = 'inactive' | 'helpdesk';
 
@@ -93,8 +93,8 @@ export class AccountAdmin {
     const run = async (t: Db) => {
       const n = await t('accounts').where({ id, status: 'active' }).update({ status: 'disabled', disabled_at: this.clock.now(), disabled_reason: reason });
       if (n !== 1) return false;
-      await revokeAccountData(t, id);
-      await new Flows(t, this.clock).endPending(id, t);
+      await revokeAccountData(t, id, this.clock.now());
+      await endPendingFlows(t, id, this.clock.now());
       return true;
     };
     return trx ? run(trx) : this.db.transaction(run);
@@ -115,7 +115,7 @@ export class AccountAdmin {
     const run = async (t: Db) => {
       const n = await t('accounts').where({ id, ...where }).delete();
       if (n !== 1) return false;
-      await revokeAccountData(t, id);
+      await revokeAccountData(t, id, this.clock.now());
       return true;
     };
     return trx ? run(trx) : this.db.transaction(run);

@@ -87,16 +87,6 @@ export class KnexAdapter implements Adapter {
   }
 }
 
-/**
- * Ends everything an account holds: sessions, grants, codes and tokens (password reset, disabling).
- * `keepSessionId` spares the session the person is using (a password change signs out the others).
- */
-export async function revokeAccountData(db: Db, accountId: string, { keepSessionId }: { keepSessionId?: string } = {}): Promise<number> {
-  const q = db(TABLE).where({ account_id: accountId });
-  if (keepSessionId) q.whereNot((w) => w.where({ model: 'Session', id: keepSessionId }));
-  return q.delete();
-}
-
 /** The grants (one per person and client) a client holds, optionally only one person's. */
 export async function clientGrants(db: Db, clientId: string, accountId?: string): Promise<{ grantId: string; accountId: string }[]> {
   const q = db(TABLE).where({ model: 'Grant' }).select('id', 'payload');

@@ -1,7 +1,8 @@
 /**
  * An account's sign-in sessions and grants as oidc-provider stored them (oidc_payloads, indexed by
  * account_id), for the personal area and for revocation. Every query is scoped to the account, so a
- * person can only see and end their own.
+ * person can only see and end their own. Ending a session owes its services a back-channel logout
+ * (logout_notices, sent by src/flows/backchannel-logout.ts).
  */
 import type { Clock } from '../clock.js';
 import type { Db } from './db.js';
@@ -29,7 +30,7 @@ export interface SignIn { at: number; ip: string | null; clientId: string | null
 
 interface Row { id: string; payload: string }
 
-interface SessionPayload { uid?: string; loginTs?: number; authorizations?: Record<string, { grantId?: string }> }
+interface SessionPayload { uid?: string; loginTs?: number; authorizations?: Record<string, { grantId?: string; sid?: string }> }
 interface GrantPayload { clientId?: string; iat?: number }
 
 export class AccountSessions {
@@ -73,6 +74,8 @@ export class AccountSessions {
   async endSession(accountId: string, uid: string, trx: Db = this.db): Promise<boolean> {
     const session = (await this.sessions(accountId, trx)).find((s) => s.uid === uid);
     if (!session) return false;
+    const ended = trx(TABLE).where({ account_id: accountId, model: 'Session', id: session.id }).select('id', 'payload') as Promise<Row[]>;
+    await oweLogouts(trx, accountId, await ended, this.clock.now());
     await trx(TABLE).where({ account_id: accountId, model: 'Session', id: session.id }).delete();
     for (const grantId of session.grantIds) await this.revokeGrant(accountId, grantId, trx);
     return true;
@@ -84,15 +87,27 @@ export class AccountSessions {
       .where((q) => q.where({ model: 'Grant', id: grantId }).orWhere({ grant_id: grantId })).delete();
     return deleted > 0;
   }
+}
 
-  /**
-   * Ends everything the account holds — sessions, grants, codes, tokens, unfinished sign-ins — except the
-   * session the person is using and the sign-in step they are in (a password change signs out the others).
-   */
-  async revokeAll(accountId: string, keep: { sessionId?: string; interactionId?: string } = {}, trx: Db = this.db): Promise<number> {
-    const q = trx(TABLE).where({ account_id: accountId });
-    if (keep.sessionId) q.whereNot((w) => w.where({ model: 'Session', id: keep.sessionId }));
-    if (keep.interactionId) q.whereNot((w) => w.where({ model: 'Interaction', id: keep.interactionId }));
-    return q.delete();
-  }
+/**
+ * Ends everything the account holds — sessions, grants, codes, tokens, unfinished sign-ins — except what
+ * `keep` names: a password change spares the session the person is using and the sign-in step they are
+ * in. Used by every path that takes an account back (reset, password change, "it wasn't me") or ends it
+ * (disable, delete). Returns how many rows ended.
+ */
+export async function revokeAccountData(trx: Db, accountId: string, now: number, keep: { sessionId?: string; interactionId?: string } = {}): Promise<number> {
+  const sessions = trx(TABLE).where({ account_id: accountId, model: 'Session' }).select('id', 'payload');
+  if (keep.sessionId) sessions.whereNot({ id: keep.sessionId });
+  await oweLogouts(trx, accountId, (await sessions) as Row[], now);
+  const q = trx(TABLE).where({ account_id: accountId });
+  if (keep.sessionId) q.whereNot((w) => w.where({ model: 'Session', id: keep.sessionId }));
+  if (keep.interactionId) q.whereNot((w) => w.where({ model: 'Interaction', id: keep.interactionId }));
+  return q.delete();
+}
+
+/** Every service the ended sessions signed in to is owed a back-channel logout, recorded in the same transaction. */
+async function oweLogouts(trx: Db, accountId: string, sessions: Row[], now: number): Promise<void> {
+  const notices = sessions.flatMap((r) => Object.entries((JSON.parse(r.payload) as SessionPayload).authorizations ?? {})
+    .map(([clientId, a]) => ({ client_id: clientId, account_id: accountId, sid: a.sid ?? null, created_at: now })));
+  for (let i = 0; i < notices.length; i += 200) await trx('logout_notices').insert(notices.slice(i, i + 200));
 }
