@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
-import { PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
+import { CLIENT_AUTH_METHODS, PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
 import { buildPolicy } from './policy/index.js';
 import { policyAllows } from './policy/grants.js';
@@ -38,12 +38,13 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     // Stable for a person and a sector (restarts, key rotation), different across sectors, unguessable
     // without KEYS_ENCRYPTION_SECRET: HMAC with a key derived for this purpose only.
     pairwiseIdentifier: (_ctx, accountId, client) => createHmac('sha256', pairwiseKey).update(`${client.sectorIdentifier ?? ''}\n${accountId}`).digest('base64url'),
+    subjectTypes: ['public', 'pairwise'],
     // OIDC Core 3.1.2.1: redirect_uri is required, even for a client with a single registered URI.
     allowOmittingSingleRegisteredRedirectUri: false,
     // What the operator offers (code by default, OAuth 2.0 Security BCP), and `none` for the personal area's sign-in.
     responseTypes: [...config.responseTypes, 'none'],
     // Each client authenticates with its registered method only (src/provider.ts registeredSecretMethodOnly).
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
     // Request objects are signed with a client's own registered key, never with its shared secret.
     enabledJWA: { requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'] },
     // acr_values_supported comes from `acrValues` when a sign-in policy sets it.
