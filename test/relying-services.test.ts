@@ -4,7 +4,7 @@
  * rotation for public clients, and the authentication method each client registered. The services are
  * registered with `porta clients add`, as an operator would.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
@@ -15,6 +15,7 @@ import { relyingParty, type Rp } from './helpers/rp.js';
 import type { Account } from '../src/accounts/account.js';
 import { loadClientsFile } from '../src/clients.js';
 import { ConfigError } from '../config/load.js';
+import { connect, finishSignIn, startSignIn } from '../examples/relying-service.js';
 
 let porta: TestPorta;
 const dir = mkdtempSync(join(tmpdir(), 'porta-rp-'));
@@ -278,4 +279,16 @@ test('the clients file is held to the same rules', () => {
     `CLIENTS_FILE: ${file} client #1 (a): token_endpoint_auth_method must be one of client_secret_basic, client_secret_post, private_key_jwt, none`,
     `CLIENTS_FILE: ${file} client #2 (b): a public client (token_endpoint_auth_method none) has no client_secret`,
   ]));
+});
+
+test('the README\'s openid-client example (examples/relying-service.ts) signs a person in', async () => {
+  const example = readFileSync(new URL('../examples/relying-service.ts', import.meta.url), 'utf8');
+  expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain(`\`\`\`ts\n${example}\`\`\``);
+  const config = await connect(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', { execute: [oidc.allowInsecureRequests] });
+  const person = await porta.createAccount();
+  const { url, pending } = await startSignIn(config, 'http://rp.test/admissions/cb');
+  const { claims, profile, refreshToken } = await finishSignIn(config, new URL(await signIn(url.href, person)), pending);
+  expect(claims).toMatchObject({ sub: person.id, person_code: person.personCode, user_type: 'internal' });
+  expect(profile).toMatchObject({ sub: person.id, email: person.email, given_name: 'Maria' });
+  expect(refreshToken).toEqual(expect.any(String));
 });
