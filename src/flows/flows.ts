@@ -3,10 +3,11 @@
  * with a kind, a state, an expiry and the hash of a single-use token, kept in one table.
  * Load → assertUsable(flow, now) → advance → save. Expired and already-used are different answers.
  */
-import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../storage/db.js';
+import { derivedKey } from '../secrets.js';
 
 export type FlowKind = 'activation' | 'set_password' | 'password_reset' | 'email_change' | 'access_code' | 'email_verify';
 
@@ -38,8 +39,7 @@ export class TokenHasher {
   private readonly keys: Record<'link' | 'access_code', Buffer>;
 
   constructor(secret: string) {
-    const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, 'porta', info, 32));
-    this.keys = { link: derive('flow-link-tokens'), access_code: derive('access-codes') };
+    this.keys = { link: derivedKey(secret, 'flow-link-tokens'), access_code: derivedKey(secret, 'access-codes') };
   }
 
   hash(kind: FlowKind, token: string): string {

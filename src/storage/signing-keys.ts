@@ -3,10 +3,11 @@
  * KEYS_ENCRYPTION_SECRET is set), rotated by `porta keys rotate`. A retired key stops signing but stays
  * published at /jwks until every token it signed has expired.
  */
-import { createCipheriv, createDecipheriv, generateKeyPairSync, hkdfSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Db } from './db.js';
+import { derivedKey } from '../secrets.js';
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
@@ -24,7 +25,7 @@ interface KeyRow { kid: string; alg: string; public_jwk: string; private_jwk: st
 const ENVELOPE = 'enc:v1:';
 
 function aesKey(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'porta', 'signing-keys', 32));
+  return derivedKey(secret, 'signing-keys');
 }
 
 function seal(plain: string, secret: string): string {

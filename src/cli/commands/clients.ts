@@ -7,13 +7,14 @@ import { resolve } from 'node:path';
 import type { ClientMetadata } from 'oidc-provider';
 import { DEVELOPMENT_SECRET_PREFIX } from '../../../config/schema.js';
 import { USER_TYPES, type UserType } from '../../accounts/account.js';
-import { loadClientsFile, MIN_PRODUCTION_SECRET, weakSecretProblem } from '../../clients.js';
+import { clientProblems, loadClientsFile, MIN_PRODUCTION_SECRET, weakSecretProblem } from '../../clients.js';
 import { fromRoot } from '../../paths.js';
-import { clientPolicy, clientPolicyProblems } from '../../policy/client-policy.js';
+import { clientPolicy } from '../../policy/client-policy.js';
 import { revokeDisallowedGrants } from '../../policy/grants.js';
 import type { Services } from '../../services.js';
 import { SIGNING_ALGS, type SigningAlg } from '../../storage/signing-keys.js';
 import { parse, required } from '../args.js';
+import { applyProtocolOptions, authMethod, PROTOCOL_HELP, PROTOCOL_OPTION_NAMES, PROTOCOL_OPTIONS } from './client-protocol.js';
 import { UsageError, type Command, type Context } from '../context.js';
 import { cell, printJson, printTable } from '../output.js';
 
@@ -97,6 +98,7 @@ const ADD_OPTIONS = {
   'allowed-user-types': { type: 'string' },
   'require-access-code': { type: 'boolean' },
   'pkce-optional': { type: 'boolean' },
+  ...PROTOCOL_OPTIONS,
 } as const;
 
 /** `internal,external` → the list; `all` → undefined (everyone). */
@@ -110,8 +112,9 @@ function checkedUserTypes(value: string): UserType[] | undefined {
   return types as UserType[];
 }
 
-function checkPolicy(metadata: ClientMetadata): void {
-  const problems = clientPolicyProblems(metadata);
+/** The rules the clients file is held to (src/clients.ts). */
+function checkClient(metadata: ClientMetadata): void {
+  const problems = clientProblems(metadata);
   if (problems.length) throw new UsageError(`invalid client: ${problems.join('; ')}`);
 }
 
@@ -141,28 +144,35 @@ Options:
                                    client must send an S256 code_challenge)
   --json                           print the stored client (without its secret) as JSON
   -h, --help                       show this help
-`,
+${PROTOCOL_HELP}`,
   async run(args, ctx) {
     const v = parse(this.name, args, ADD_OPTIONS);
     const id = required(v.id, 'id');
     if (!CLIENT_ID_PATTERN.test(id)) throw new UsageError(`--id must be 1-128 letters, digits, '.', '_' or '-' (got "${id}")`);
     const redirectUris = v['redirect-uri'] ?? [];
-    if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (give it once per URI)');
+    const signsPeopleIn = !v['grant-type'] || v['grant-type'].some((g) => g === 'authorization_code' || g === 'implicit');
+    if (redirectUris.length === 0 && signsPeopleIn) throw new UsageError('--redirect-uri is required (give it once per URI)');
     redirectUris.forEach((u) => checkRedirectUri(u, 'redirect-uri'));
     const postLogoutUris = v['post-logout-redirect-uri'] ?? [];
     postLogoutUris.forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
+    const chosenMethod = v['token-endpoint-auth-method'];
+    if (v.public && chosenMethod !== undefined && chosenMethod !== 'none') throw new UsageError('--public means --token-endpoint-auth-method none; give one of them');
+    const method = v.public ? 'none' : authMethod(chosenMethod ?? 'client_secret_basic');
+    const secretBased = method === 'client_secret_basic' || method === 'client_secret_post';
     if (v.public && v.secret !== undefined) throw new UsageError('a --public client has no secret; drop --secret');
+    if (!secretBased && v.secret !== undefined) throw new UsageError(`a ${method} client has no secret; drop --secret`);
     if (v.secret !== undefined && !v.secret) throw new UsageError('--secret must not be empty (leave it out to have one generated)');
     if (v.secret) checkSecret(v.secret, ctx.config().nodeEnv === 'production');
     // The default: a secret nobody chose, shown once.
-    const generated = v.public || v.secret ? undefined : randomBytes(32).toString('base64url');
+    const generated = !secretBased || v.secret ? undefined : randomBytes(32).toString('base64url');
     const secret = v.secret ?? generated;
     const allowedUserTypes = v['allowed-user-types'] === undefined ? undefined : checkedUserTypes(v['allowed-user-types']);
 
     const metadata: ClientMetadata = {
       client_id: id,
       ...(v.name ? { client_name: v.name } : {}),
-      ...(v.public ? { token_endpoint_auth_method: 'none' } : { client_secret: secret }),
+      ...(method === 'client_secret_basic' ? {} : { token_endpoint_auth_method: method }),
+      ...(secretBased ? { client_secret: secret } : {}),
       redirect_uris: redirectUris,
       ...(postLogoutUris.length ? { post_logout_redirect_uris: postLogoutUris } : {}),
       grant_types: ['authorization_code', 'refresh_token'],
@@ -172,7 +182,8 @@ Options:
       ...(v['require-access-code'] ? { require_access_code: true } : {}),
       ...(v['pkce-optional'] ? { pkce_optional: true } : {}),
     };
-    checkPolicy(metadata);
+    applyProtocolOptions(metadata, { ...v, 'token-endpoint-auth-method': undefined });
+    checkClient(metadata);
 
     // The server looks in the file first, so a database client with the same id would never be found.
     if (fileClients(ctx).some((c) => c.client_id === id)) throw duplicate(id, 'in the clients file');
@@ -191,7 +202,7 @@ Options:
 
     if (v.json) printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), ...(generated ? { client_secret: generated } : {}) });
     else {
-      ctx.io.stdout.write(`added client ${id} (${[v.public ? 'public' : 'confidential', ...policyWords(metadata)].join(', ')}); it can sign people in now\n`);
+      ctx.io.stdout.write(`added client ${id} (${[method === 'none' ? 'public' : 'confidential', ...policyWords(metadata)].join(', ')}); it can sign people in now\n`);
       if (generated) ctx.io.stdout.write(`its secret (shown only now; store it in the service's configuration):\n${generated}\n`);
     }
   },
@@ -221,6 +232,14 @@ function describeClient({ metadata: m, source }: ListedClient) {
     pkce_optional: m['pkce_optional'] === true,
     redirect_uris: m.redirect_uris ?? [],
     post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
+    token_endpoint_auth_method: m.token_endpoint_auth_method ?? 'client_secret_basic',
+    grant_types: m.grant_types ?? ['authorization_code'],
+    response_types: m.response_types ?? ['code'],
+    subject_type: m.subject_type ?? 'public',
+    backchannel_logout_uri: m.backchannel_logout_uri ?? null,
+    jwks_uri: m.jwks_uri ?? null,
+    require_pushed_authorization_requests: m.require_pushed_authorization_requests === true,
+    dpop_bound_access_tokens: m.dpop_bound_access_tokens === true,
   };
 }
 
@@ -330,6 +349,13 @@ Options:
       ['user types', described.allowed_user_types ? `${described.allowed_user_types.join(', ')} only` : 'all'],
       ['access code', described.require_access_code ? `asked at the first sign-in; ${withAccess} ${withAccess === 1 ? 'person has' : 'people have'} entered one` : 'not asked'],
       ['PKCE', described.pkce_optional ? 'optional (legacy service)' : 'required (S256)'],
+      ['authentication', described.token_endpoint_auth_method],
+      ['grant types', described.grant_types.join(' ')],
+      ['response types', described.response_types.length ? described.response_types.join(', ') : '-'],
+      ['subject', described.subject_type],
+      ['pushed requests', described.require_pushed_authorization_requests ? 'required (PAR)' : 'optional'],
+      ['DPoP', described.dpop_bound_access_tokens ? 'required' : 'optional'],
+      ['back-channel logout', described.backchannel_logout_uri ?? '-'],
       ['redirect URIs', described.redirect_uris.join(' ')],
       ['post-logout URIs', described.post_logout_redirect_uris.length ? described.post_logout_redirect_uris.join(' ') : '-'],
     ];
@@ -350,6 +376,7 @@ const UPDATE_OPTIONS = {
   'no-require-access-code': { type: 'boolean' },
   'pkce-optional': { type: 'boolean' },
   'no-pkce-optional': { type: 'boolean' },
+  ...PROTOCOL_OPTIONS,
 } as const;
 
 export const clientsUpdate: Command = {
@@ -375,7 +402,7 @@ Options:
                                    exempt a legacy confidential service from PKCE, or require it again
   --json                           print the stored client (without its secret) as JSON
   -h, --help                       show this help
-`,
+${PROTOCOL_HELP}`,
   async run(args, ctx) {
     const v = parse(this.name, args, UPDATE_OPTIONS);
     const id = required(v.id, 'id');
@@ -387,7 +414,7 @@ Options:
     if (v.name !== undefined && (!v.name.trim() || v.name.length > 100)) throw new UsageError('--name must be 1-100 characters');
     const types = v['allowed-user-types'] === undefined ? undefined : { value: checkedUserTypes(v['allowed-user-types']) };
     const changes = ['name', 'redirect-uri', 'post-logout-redirect-uri', 'first-party', 'no-first-party', 'allowed-user-types', 'require-access-code', 'no-require-access-code',
-      'pkce-optional', 'no-pkce-optional'].filter((k) => v[k as keyof typeof v] !== undefined);
+      'pkce-optional', 'no-pkce-optional', ...PROTOCOL_OPTION_NAMES].filter((k) => v[k as keyof typeof v] !== undefined);
     if (changes.length === 0) throw new UsageError('nothing to change: give at least one option (see porta clients update --help)');
 
     const { services: s } = await ctx.open();
@@ -404,7 +431,8 @@ Options:
     if (v['no-require-access-code']) delete metadata.require_access_code;
     if (v['pkce-optional']) metadata.pkce_optional = true;
     if (v['no-pkce-optional']) delete metadata.pkce_optional;
-    checkPolicy(metadata);
+    const { generatedSecret } = applyProtocolOptions(metadata, v);
+    checkClient(metadata);
     await validateWithProvider(s, metadata);
     await s.db.transaction(async (trx) => {
       await trx('clients').where({ client_id: id }).update({ metadata: JSON.stringify(metadata), updated_at: ctx.clock.now() });
@@ -413,10 +441,11 @@ Options:
     // People a tightened policy no longer lets in lose their grant (and its tokens) now, not at the next sign-in.
     const revoked = await revokeDisallowedGrants(s, id, metadata);
     if (revoked) await s.audit.record({ action: 'client.grants_revoked', actor: 'cli', clientId: id, details: { grants: revoked } });
-    if (v.json) return printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), grants_revoked: revoked });
+    if (v.json) return printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), grants_revoked: revoked, ...(generatedSecret ? { client_secret: generatedSecret } : {}) });
     const words = policyWords(metadata);
     const ended = revoked ? `; signed ${revoked} ${revoked === 1 ? 'person' : 'people'} no longer allowed out of it (their tokens no longer work)` : '';
     ctx.io.stdout.write(`updated client ${id}${words.length ? ` (${words.join(', ')})` : ''}; it applies from the next sign-in${ended}\n`);
+    if (generatedSecret) ctx.io.stdout.write(`its secret (shown only now; store it in the service's configuration):\n${generatedSecret}\n`);
   },
 };
 
