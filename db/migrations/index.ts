@@ -8,6 +8,7 @@ import * as m002 from './002_payload_account.js';
 import * as m004 from './004_access.js';
 import * as m005 from './005_lockout.js';
 import * as m006 from './006_partial_indexes.js';
+import * as m007 from './007_second_factors.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '004_access': m004,
   '005_lockout': m005,
   '006_partial_indexes': m006,
+  '007_second_factors': m007,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
