@@ -50,7 +50,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   provider.use(interactionLocale(provider));
   const perMinute = s.config.tokenRequestsPerIpPerMinute;
   provider.use(tokenEndpointLimit(perMinute ? s.rateLimits.limiter('token-ip', perMinute, 60) : undefined));
-  const prompts = promptRouters(provider, s);
+  const prompts = promptRouters(provider, s, auth);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
     recoveryRoutes(provider, s), accountRoutes(provider, s), emailVerifyRoutes(s),

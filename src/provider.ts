@@ -5,6 +5,7 @@ import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
 import { CLIENT_AUTH_METHODS, PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
+import { ACR_VALUES } from './mfa/assurance.js';
 import { buildPolicy } from './policy/index.js';
 import { policyAllows } from './policy/grants.js';
 import { pageContext } from './http/context.js';
@@ -49,9 +50,12 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     enabledJWA: { requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'] },
     // acr_values_supported comes from `acrValues` when a sign-in policy sets it.
     discovery: { claim_types_supported: ['normal'], ui_locales_supported: [...LOCALES] },
-    claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
+    // How the person signed in (acr, amr, auth_time) goes in every ID token: services decide on it.
+    claims: { ...Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])), openid: [...CLAIMS_BY_SCOPE.openid, 'acr', 'amr', 'auth_time'] },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
     conformIdTokenClaims: true,
+    // The REFEDS profiles: the session's acr (src/mfa/assurance.ts), listed in discovery as acr_values_supported.
+    acrValues: [...ACR_VALUES],
     extraClientMetadata: { properties: [...PORTA_CLIENT_METADATA] },
     cookies: {
       keys: [...config.cookieKeys],

@@ -75,7 +75,7 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
-export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir: string; clock: TestClock; databaseUrl?: string; ownsDatabase?: boolean }): Promise<TestPorta> {
+export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir?: string; clock: TestClock; databaseUrl?: string; ownsDatabase?: boolean }): Promise<TestPorta> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'porta-test-'));
   const clock = existing?.clock ?? new TestClock();
   const given = existing?.databaseUrl ?? (overrides.databaseUrl as string | undefined);

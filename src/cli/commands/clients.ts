@@ -97,6 +97,7 @@ const ADD_OPTIONS = {
   public: { type: 'boolean' },
   'allowed-user-types': { type: 'string' },
   'require-access-code': { type: 'boolean' },
+  'require-2fa': { type: 'boolean' },
   'pkce-optional': { type: 'boolean' },
   ...PROTOCOL_OPTIONS,
 } as const;
@@ -140,6 +141,8 @@ Options:
                                    access_denied)
   --require-access-code            ask for a one-time code from the helpdesk at each person's first
                                    sign-in (porta access-codes issue)
+  --require-2fa                    every sign-in to it needs a second factor (authenticator app); an
+                                   SSO session made with the password alone is stepped up
   --pkce-optional                  a legacy confidential service that cannot send PKCE (every other
                                    client must send an S256 code_challenge)
   --json                           print the stored client (without its secret) as JSON
@@ -180,6 +183,7 @@ ${PROTOCOL_HELP}`,
       first_party: Boolean(v['first-party']),
       ...(allowedUserTypes ? { allowed_user_types: allowedUserTypes } : {}),
       ...(v['require-access-code'] ? { require_access_code: true } : {}),
+      ...(v['require-2fa'] ? { require_2fa: true } : {}),
       ...(v['pkce-optional'] ? { pkce_optional: true } : {}),
     };
     applyProtocolOptions(metadata, { ...v, 'token-endpoint-auth-method': undefined });
@@ -215,6 +219,7 @@ function policyWords(m: ClientMetadata): string[] {
     ...(m['first_party'] === true ? ['first party'] : []),
     ...(policy.allowedUserTypes ? [`${policy.allowedUserTypes.join(' and ')} users only`] : []),
     ...(policy.requireAccessCode ? ['access code at first sign-in'] : []),
+    ...(policy.require2fa ? ['two-factor authentication'] : []),
     ...(m['pkce_optional'] === true ? ['PKCE optional'] : []),
   ];
 }
@@ -229,6 +234,7 @@ function describeClient({ metadata: m, source }: ListedClient) {
     first_party: m['first_party'] === true,
     allowed_user_types: clientPolicy(m).allowedUserTypes ?? null,
     require_access_code: clientPolicy(m).requireAccessCode,
+    require_2fa: clientPolicy(m).require2fa,
     pkce_optional: m['pkce_optional'] === true,
     redirect_uris: m.redirect_uris ?? [],
     post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
@@ -348,6 +354,7 @@ Options:
       ['first party', described.first_party ? 'yes (no consent page)' : 'no (people are asked to consent)'],
       ['user types', described.allowed_user_types ? `${described.allowed_user_types.join(', ')} only` : 'all'],
       ['access code', described.require_access_code ? `asked at the first sign-in; ${withAccess} ${withAccess === 1 ? 'person has' : 'people have'} entered one` : 'not asked'],
+      ['two-factor', described.require_2fa ? 'required at every sign-in' : 'not required (unless a request asks for it)'],
       ['PKCE', described.pkce_optional ? 'optional (legacy service)' : 'required (S256)'],
       ['authentication', described.token_endpoint_auth_method],
       ['grant types', described.grant_types.join(' ')],
@@ -374,6 +381,8 @@ const UPDATE_OPTIONS = {
   'allowed-user-types': { type: 'string' },
   'require-access-code': { type: 'boolean' },
   'no-require-access-code': { type: 'boolean' },
+  'require-2fa': { type: 'boolean' },
+  'no-require-2fa': { type: 'boolean' },
   'pkce-optional': { type: 'boolean' },
   'no-pkce-optional': { type: 'boolean' },
   ...PROTOCOL_OPTIONS,
@@ -398,6 +407,7 @@ Options:
   --allowed-user-types LIST        only these user types may sign in (e.g. internal), or "all"
   --require-access-code, --no-require-access-code
                                    ask, or stop asking, for an access code at the first sign-in
+  --require-2fa, --no-require-2fa  require, or stop requiring, a second factor at every sign-in
   --pkce-optional, --no-pkce-optional
                                    exempt a legacy confidential service from PKCE, or require it again
   --json                           print the stored client (without its secret) as JSON
@@ -408,13 +418,14 @@ ${PROTOCOL_HELP}`,
     const id = required(v.id, 'id');
     if (v['first-party'] && v['no-first-party']) throw new UsageError('give --first-party or --no-first-party, not both');
     if (v['require-access-code'] && v['no-require-access-code']) throw new UsageError('give --require-access-code or --no-require-access-code, not both');
+    if (v['require-2fa'] && v['no-require-2fa']) throw new UsageError('give --require-2fa or --no-require-2fa, not both');
     if (v['pkce-optional'] && v['no-pkce-optional']) throw new UsageError('give --pkce-optional or --no-pkce-optional, not both');
     (v['redirect-uri'] ?? []).forEach((u) => checkRedirectUri(u, 'redirect-uri'));
     (v['post-logout-redirect-uri'] ?? []).forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
     if (v.name !== undefined && (!v.name.trim() || v.name.length > 100)) throw new UsageError('--name must be 1-100 characters');
     const types = v['allowed-user-types'] === undefined ? undefined : { value: checkedUserTypes(v['allowed-user-types']) };
     const changes = ['name', 'redirect-uri', 'post-logout-redirect-uri', 'first-party', 'no-first-party', 'allowed-user-types', 'require-access-code', 'no-require-access-code',
-      'pkce-optional', 'no-pkce-optional', ...PROTOCOL_OPTION_NAMES].filter((k) => v[k as keyof typeof v] !== undefined);
+      'require-2fa', 'no-require-2fa', 'pkce-optional', 'no-pkce-optional', ...PROTOCOL_OPTION_NAMES].filter((k) => v[k as keyof typeof v] !== undefined);
     if (changes.length === 0) throw new UsageError('nothing to change: give at least one option (see porta clients update --help)');
 
     const { services: s } = await ctx.open();
@@ -429,6 +440,8 @@ ${PROTOCOL_HELP}`,
     }
     if (v['require-access-code']) metadata.require_access_code = true;
     if (v['no-require-access-code']) delete metadata.require_access_code;
+    if (v['require-2fa']) metadata.require_2fa = true;
+    if (v['no-require-2fa']) delete metadata.require_2fa;
     if (v['pkce-optional']) metadata.pkce_optional = true;
     if (v['no-pkce-optional']) delete metadata.pkce_optional;
     const { generatedSecret } = applyProtocolOptions(metadata, v);
