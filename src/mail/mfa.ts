@@ -10,7 +10,7 @@ export function enrolmentCodeMail(o: To & { code: string; minutes: number }): Ma
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.mfa_code.subject'),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.mfa_code.intro'), t('mail.mfa_code.code', { code: o.code })],
     after: [t('mail.mfa_code.valid', { minutes: o.minutes }), t('mail.mfa_code.not_you')],
   });
@@ -39,7 +39,7 @@ export function mfaChangeMail(o: To & { change: MfaChange; accountUrl: string; h
   return renderMail(t, o.to, {
     notice: true,
     subject: t(`mail.mfa.subject.${c.kind}`),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [what, ...(c.kind === 'code_used' && c.left <= 3 ? [t('mail.mfa.codes_low')] : [])],
     action: { label: t('mail.mfa.action'), url: o.accountUrl },
     after: [t('mail.mfa.not_you', { contact: o.helpdesk })],
