@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Authenticator, AuthResult } from '../src/accounts/authenticate.js';
+import { epochSeconds } from '../src/clock.js';
 import { pageContext } from '../src/http/context.js';
 import { formatDateTime } from '../src/i18n/format.js';
 import type { Services } from '../src/services.js';
@@ -87,7 +88,8 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     await s.accounts.recordLogin(account.id);
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip });
     await provider.interactionFinished(ctx.req, ctx.res, {
-      login: { accountId: account.id, amr: ['pwd'] },
+      // remember: false makes the SSO cookie a browser-session cookie (README, "Sessions"); ts on Porta's clock.
+      login: { accountId: account.id, amr: ['pwd'], ts: epochSeconds(s.clock), remember: false },
     }, { mergeWithLastSubmission: false });
   });
 
