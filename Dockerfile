@@ -29,7 +29,7 @@ ENV NODE_ENV=production
 # threads allocate argon2id's 19 MiB per sign-in, so without a cap RSS grows by ~90 MB (bench/RESULTS.md).
 ENV MALLOC_ARENA_MAX=2
 # package.json marks the root (src/paths.ts) and makes dist/ ES modules; the server reads
-# config/clients.json (the default CLIENTS_FILE) and interactions/static/porta.css at run time.
+# config/clients.json (the default CLIENTS_FILE) and interactions/static/ (stylesheet, favicon) at run time.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -11,6 +11,7 @@ import type { Context } from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { Account } from '../src/accounts/account.js';
+import { formatPhone } from '../src/accounts/validation.js';
 import { AppError } from '../src/errors.js';
 import { EmailChange } from '../src/flows/email-change.js';
 import { newPasswordErrors, PasswordChanges, type PasswordErrors } from '../src/flows/password-change.js';
@@ -107,7 +108,7 @@ export function accountRoutes(provider: Provider, s: Services): Router {
     const notice = typeof ctx.query.done === 'string' && Object.hasOwn(NOTICES, ctx.query.done) ? t(NOTICES[ctx.query.done]!) : undefined;
     return {
       name: `${account.givenName} ${account.familyName}`, username: account.username, personCode: account.personCode,
-      email: account.email, emailVerified: account.emailVerified, phone: account.phone,
+      email: account.email, emailVerified: account.emailVerified, phone: account.phone ? formatPhone(account.phone) : null,
       userType: t(`account.user_type.${account.userType}`),
       password: hasPassword(account) ? {
         changedAt: changedAt ? formatDate(locale, changedAt, tz) : undefined,

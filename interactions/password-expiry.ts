@@ -16,6 +16,7 @@ import { formatDate } from '../src/i18n/format.js';
 import type { MessageKey } from '../src/i18n/index.js';
 import { loginName } from '../src/mail/account.js';
 import { PASSWORD_EXPIRY_PROMPT, passwordExpiresAt } from '../src/policy/password-expiry.js';
+import { passwordTypedNow } from '../src/policy/second-factor.js';
 import type { Services } from '../src/services.js';
 import { field, form } from './forms.js';
 import { perIp } from './recovery.js';
@@ -39,7 +40,7 @@ export function passwordExpiryRoutes(provider: Provider, s: Services): Router {
     }
     const expired = details.prompt.reasons.includes('password_expired');
     // The password was typed in this very sign-in, or the step follows a reused session and must ask for it.
-    const fresh = Boolean(details.lastSubmission?.login);
+    const fresh = passwordTypedNow(details.lastSubmission);
     const clientId = String(details.params.client_id);
     const client = await provider.Client.find(clientId);
     return { details, account, expired, needCurrent: expired && !fresh, clientName: client?.clientName ?? clientId, clientId };

@@ -8,6 +8,7 @@ import { migrationsCurrent, proveWrite } from '../src/storage/db.js';
 import { homePage } from './views/pages.js';
 
 const STYLESHEET = readFileSync(fromRoot('interactions/static/porta.css'), 'utf8');
+const FAVICON = readFileSync(fromRoot('interactions/static/favicon.svg'), 'utf8');
 
 export function publicRoutes(s: Services): Router {
   const router = new Router();
@@ -21,6 +22,19 @@ export function publicRoutes(s: Services): Router {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = STYLESHEET;
+  });
+
+  // Linked from every page (views/layout.ts); a day in caches, as it changes with a release at most.
+  router.get('/static/favicon.svg', (ctx) => {
+    ctx.type = 'image/svg+xml';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = FAVICON;
+  });
+  // Browsers and tools that ask for /favicon.ico without reading the page get the same icon.
+  router.get('/favicon.ico', (ctx) => {
+    ctx.status = 301;
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.redirect('/static/favicon.svg');
   });
 
   // Liveness: the process answers.

@@ -6,15 +6,26 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Authenticator, AuthResult } from '../src/accounts/authenticate.js';
-import { epochSeconds } from '../src/clock.js';
 import { pageContext } from '../src/http/context.js';
 import { formatDateTime } from '../src/i18n/format.js';
+import { PASSWORD_AMR } from '../src/mfa/assurance.js';
+import type { MessageKey } from '../src/i18n/index.js';
+import { loginResult } from '../src/provider.js';
 import type { Services } from '../src/services.js';
 import { inactiveAccountMessage } from './access.js';
 import { field, form } from './forms.js';
 import type { PromptRouters } from './prompts.js';
 import { consentPage, loginPage } from './views/pages.js';
 import type { SafeHtml } from './views/html.js';
+
+/** What an attempt refused during a delay or lock is told (`locked`: the words for a lock); undefined otherwise. */
+export function delayMessage(ctx: Context, s: Services, result: AuthResult, locked: MessageKey = 'login.locked'): string | undefined {
+  const { t, locale } = ctx.state;
+  if (result.kind === 'locked') return t(locked, { time: formatDateTime(locale, result.until, s.config.timeZone) });
+  if (result.kind !== 'too_soon') return undefined;
+  const seconds = Math.max(1, Math.ceil((result.until - s.clock.now()) / 1000));
+  return seconds === 1 ? t('login.too_soon.one') : t('login.too_soon.other', { seconds });
+}
 
 export function signinRoutes(provider: Provider, s: Services, prompts: PromptRouters, auth: Authenticator): Router {
   const router = new Router();
@@ -34,13 +45,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
    * activated account only to whoever proved the password; everyone else sees a wrong password.
    */
   function failureMessage(ctx: Context, result: AuthResult, uid: string): string | SafeHtml {
-    const { t, locale } = ctx.state;
-    if (result.kind === 'locked') return t('login.locked', { time: formatDateTime(locale, result.until, s.config.timeZone) });
-    if (result.kind === 'too_soon') {
-      const seconds = Math.max(1, Math.ceil((result.until - s.clock.now()) / 1000));
-      return seconds === 1 ? t('login.too_soon.one') : t('login.too_soon.other', { seconds });
-    }
-    return (result.kind === 'ok' && inactiveAccountMessage(ctx, s, result.account, uid, provider.issuer)) || t('login.invalid');
+    return delayMessage(ctx, s, result) ?? ((result.kind === 'ok' && inactiveAccountMessage(ctx, s, result.account, uid, provider.issuer)) || ctx.state.t('login.invalid'));
   }
 
   router.get('/interaction/:uid', async (ctx) => {
@@ -88,8 +93,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     await s.accounts.recordLogin(account.id);
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip });
     await provider.interactionFinished(ctx.req, ctx.res, {
-      // remember: false makes the SSO cookie a browser-session cookie (README, "Sessions"); ts on Porta's clock.
-      login: { accountId: account.id, amr: ['pwd'], ts: epochSeconds(s.clock), remember: false },
+      login: loginResult(s.clock, account.id, PASSWORD_AMR),
     }, { mergeWithLastSubmission: false });
   });
 

@@ -19,6 +19,7 @@ import { requestContext } from './http/context.js';
 import { requestLogger } from './logger.js';
 import { errorHandler } from './http/errors.js';
 import { tokenEndpointLimit } from './http/rate-limit.js';
+import { interactionLocale, postedRequestsAsGet } from './http/protocol-requests.js';
 import { publicMetadataCaching, securityHeaders } from './http/security.js';
 import { Authenticator } from './accounts/authenticate.js';
 import { Registration } from './flows/registration.js';
@@ -45,9 +46,11 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   provider.use(securityHeaders);
   provider.use(publicMetadataCaching);
   provider.use(errorHandler(s.config.helpdeskContact));
+  provider.use(postedRequestsAsGet(['/auth', '/session/end']));
+  provider.use(interactionLocale(provider));
   const perMinute = s.config.tokenRequestsPerIpPerMinute;
   provider.use(tokenEndpointLimit(perMinute ? s.rateLimits.limiter('token-ip', perMinute, 60) : undefined));
-  const prompts = promptRouters(provider, s);
+  const prompts = promptRouters(provider, s, auth);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
     recoveryRoutes(provider, s), accountRoutes(provider, s), emailVerifyRoutes(s),

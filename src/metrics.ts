@@ -34,7 +34,7 @@ export class Metrics {
     name: 'porta_http_request_duration_seconds', help: 'HTTP requests by route template (or oidc-provider route name), method and status.',
     labelNames: ['route', 'method', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
   });
-  private readonly signIns = new client.Counter({ name: 'porta_sign_ins_total', help: 'Password sign-ins by result.', labelNames: ['result'], registers: [this.registry] });
+  private readonly signIns = new client.Counter({ name: 'porta_sign_ins_total', help: 'Password sign-in attempts by result (failed: any refused attempt, whether unknown user, wrong password, delayed, locked or disabled).', labelNames: ['result'], registers: [this.registry] });
   private readonly lockouts = new client.Counter({ name: 'porta_lockouts_total', help: 'Accounts locked after too many wrong passwords.', registers: [this.registry] });
   private readonly registrations = new client.Counter({ name: 'porta_registrations_total', help: 'Self-service registrations created.', registers: [this.registry] });
   private readonly mails = new client.Counter({ name: 'porta_mails_total', help: 'Mails handed to the mail server, by result.', labelNames: ['result'], registers: [this.registry] });

@@ -4,17 +4,23 @@ import type { Config } from '../config/schema.js';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
-import { PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
+import { CLIENT_AUTH_METHODS, PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
+import { acrFor, ACR_VALUES } from './mfa/assurance.js';
+import { epochSeconds, type Clock } from './clock.js';
 import { buildPolicy } from './policy/index.js';
 import { policyAllows } from './policy/grants.js';
 import { pageContext } from './http/context.js';
 import type { Services } from './services.js';
 import { adapterFactory } from './storage/oidc-adapter.js';
+import { LOCALES } from './i18n/index.js';
+import { derivedKey } from './secrets.js';
+import { createHmac } from 'node:crypto';
 
 export function createProvider(s: Services, issuer: string, jwks: Configuration['jwks'], staticClients: ClientMetadata[]): Provider {
   const { config } = s;
   const asKoa = (ctx: KoaContextWithOIDC) => ctx as unknown as Context;
+  const pairwiseKey = derivedKey(config.keysEncryptionSecret, 'pairwise-subject');
 
   const configuration: Configuration = {
     // Production never authenticates a database client with a secret the clients file would refuse.
@@ -27,11 +33,31 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
       if (!account || account.status !== 'active') return undefined;
       // The refresh grant runs no interaction policy: re-check the client's (invalid_grant when it fails).
       if (token?.kind === 'RefreshToken' && ctx.oidc?.client && !(await policyAllows(s, account, ctx.oidc.client))) return undefined;
-      return { accountId: id, claims: () => ({ ...accountClaims(account), sub: id }) };
+      // The person code is one identifier for every service: a pairwise client (which must not be able to
+      // link a person across sectors) does not get it.
+      const pairwise = ctx.oidc?.client?.subjectType === 'pairwise';
+      return { accountId: id, claims: () => ({ ...accountClaims(account), ...(pairwise ? { person_code: undefined } : {}), sub: id }) };
     },
-    claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
+    // Stable for a person and a sector (restarts, key rotation), different across sectors, unguessable
+    // without KEYS_ENCRYPTION_SECRET: HMAC with a key derived for this purpose only.
+    pairwiseIdentifier: (_ctx, accountId, client) => createHmac('sha256', pairwiseKey).update(`${client.sectorIdentifier ?? ''}\n${accountId}`).digest('base64url'),
+    subjectTypes: ['public', 'pairwise'],
+    // OIDC Core 3.1.2.1: redirect_uri is required, even for a client with a single registered URI.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // What the operator offers (code by default, OAuth 2.0 Security BCP), and `none` for the personal area's sign-in.
+    responseTypes: [...config.responseTypes, 'none'],
+    // Each client authenticates with its registered method only (src/provider.ts registeredSecretMethodOnly).
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    // Request objects are signed with a client's own registered key, never with its shared secret.
+    enabledJWA: { requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'] },
+    // acr_values_supported comes from `acrValues` when a sign-in policy sets it.
+    discovery: { claim_types_supported: ['normal'], ui_locales_supported: [...LOCALES] },
+    // How the person signed in (acr, amr, auth_time) goes in every ID token: services decide on it.
+    claims: { ...Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])), openid: [...CLAIMS_BY_SCOPE.openid, 'acr', 'amr', 'auth_time'] },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
     conformIdTokenClaims: true,
+    // The REFEDS profiles: the session's acr (src/mfa/assurance.ts), listed in discovery as acr_values_supported.
+    acrValues: [...ACR_VALUES],
     extraClientMetadata: { properties: [...PORTA_CLIENT_METADATA] },
     cookies: {
       keys: [...config.cookieKeys],
@@ -58,6 +84,15 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: buildPolicy(s) },
     features: {
       devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      // PAR (RFC 9126): any client may push; `require_pushed_authorization_requests` in a client's metadata makes it the only way.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      // JAR (RFC 9101): `request=` signed with the client's registered keys (jwks / jwks_uri); request_uri only from PAR.
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      // DPoP (RFC 9449): sender-constrained tokens for clients that send proofs (`dpop_bound_access_tokens` makes
+      // them required). Every proof must carry a server nonce, so a proof made in advance is useless; the nonce
+      // key is shared by every instance through KEYS_ENCRYPTION_SECRET.
+      dPoP: { enabled: true, nonceSecret: derivedKey(config.keysEncryptionSecret, 'dpop-nonce'), requireNonce: () => true, allowReplay: false },
       // Only the client a token was issued to may introspect it; any other caller is told `active: false`,
       // as for an unknown token. Tokens for an API (resource=) are JWTs the API verifies against /jwks itself.
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
@@ -113,6 +148,7 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
   // by the client: the client address is the one TRUST_PROXY_HOPS from the right.
   provider.maxIpsCount = config.trustProxyHops;
   pinPublicOrigin(provider, issuer);
+  registeredSecretMethodOnly(provider);
   // oidc-provider emits server_error for failures it caught; log them with their cause.
   provider.on('server_error', (ctx: Context, err: Error) => (ctx.state?.log ?? s.logger).error({ err }, 'provider server_error'));
   return provider;
@@ -127,6 +163,29 @@ export function sessionLifetimeSeconds(config: Pick<Config, 'sessionTtlSeconds' 
   const left = loginTs ? loginTs + config.sessionTtlSeconds - Math.floor(now / 1000) : config.sessionTtlSeconds;
   const idle = config.sessionIdleTimeoutMinutes * 60 || Infinity;
   return Math.max(1, Math.min(idle, left));
+}
+
+/**
+ * The `login` result every sign-in step finishes with: the session's amr and its acr; the sign-in time
+ * on Porta's clock (a step-up keeps the original one); `remember: false`, so the SSO cookie is a
+ * browser-session cookie (README, "Sessions").
+ */
+export function loginResult(clock: Clock, accountId: string, amr: string[], loginTs?: number | null) {
+  return { accountId, amr, acr: acrFor(amr), ts: loginTs ?? epochSeconds(clock), remember: false };
+}
+
+/**
+ * oidc-provider takes a client secret by either mechanism (Authorization: Basic or client_secret in the
+ * body) whichever of the two the client registered; Porta takes it only by the registered one.
+ */
+function registeredSecretMethodOnly(provider: Provider): void {
+  const Client = provider.Client as unknown as { prototype: { clientAuthMethod: string; compareClientSecret(secret: string): Promise<boolean> } };
+  const compare = Client.prototype.compareClientSecret;
+  Client.prototype.compareClientSecret = function (secret) {
+    const used = Provider.ctx?.headers.authorization ? 'client_secret_basic' : 'client_secret_post';
+    if (used !== this.clientAuthMethod) throw new errors.InvalidClientAuth(`this client authenticates with ${this.clientAuthMethod}, not ${used}`);
+    return compare.call(this, secret);
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { RateLimits } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { Mailer } from './mail/mailer.js';
+import { SecondFactors } from './mfa/second-factors.js';
 import { Accounts } from './storage/accounts.js';
 import { Audit } from './storage/audit.js';
 import type { Db } from './storage/db.js';
@@ -21,6 +22,7 @@ export interface Services {
   audit: Audit;
   hasher: PasswordHasher;
   keys: SigningKeys;
+  secondFactors: SecondFactors;
   flows: Flows;
   mailer: Mailer;
   rateLimits: RateLimits;
@@ -40,6 +42,7 @@ export function createServices(config: Config, db: Db, clock: Clock, logger: Log
     audit: new Audit(db, clock, logger, (action) => metrics.audited(action)),
     hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),
     keys: new SigningKeys(db, clock, config.keysEncryptionSecret, keyRetentionMs(config)),
+    secondFactors: new SecondFactors(db, clock, config.keysEncryptionSecret),
     flows: new Flows(db, clock, new TokenHasher(config.keysEncryptionSecret)),
     mailer: new Mailer(config, logger, { notices: rateLimits.limiter('notice-recipient', config.noticesPerRecipientPerDay, 86400), counted: (result) => metrics.mail(result) }),
     rateLimits,

@@ -59,7 +59,7 @@ describe('personal area', () => {
     expect(new URL(page.url).pathname + new URL(page.url).search).toBe('/account');
     expect(page.body).toContain('<h1>Your account</h1>');
     expect(page.body).toContain('Signed in as Giulia Bianchi.');
-    for (const [label, value] of [['Name', 'Giulia Bianchi'], ['Username', account.username], ['Person code', account.personCode], ['Email address', account.email], ['Phone', '+393331234567'], ['Type of account', 'External user']]) {
+    for (const [label, value] of [['Name', 'Giulia Bianchi'], ['Username', account.username], ['Person code', account.personCode], ['Email address', account.email], ['Phone', '+39 333 123 4567'], ['Type of account', 'External user']]) {
       expect(page.body).toContain(`<dt>${label}</dt><dd>${value}</dd>`);
     }
     expect(page.body).toContain(`Last changed on ${formatDate('en', account.passwordChangedAt!, 'Europe/Rome')}.`);

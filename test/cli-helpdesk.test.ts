@@ -5,6 +5,7 @@
  */
 import { Browser, findForm } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
+import { relyingParty } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 import type { Account } from '../src/accounts/account.js';
 import { run } from '../src/cli/run.js';
@@ -254,6 +255,28 @@ describe('porta clients with an access policy', () => {
     const events = (await porta.services.audit.list({})).filter((e) => e.clientId === 'library-2').map((e) => e.action);
     expect(events).toEqual(expect.arrayContaining(['client.added', 'client.updated', 'client.secret_rotated']));
     expect(JSON.stringify(await porta.services.audit.list({}))).not.toContain(secret);
+  });
+
+  test('--require-2fa: shown, enforced at the next sign-in (the second factor is asked), and lifted by update', async () => {
+    const added = await cli('clients', 'add', '--id', 'bursar', '--secret', 'bursar-secret-0123456789abcdefghijklmn', '--redirect-uri', 'http://rp.test/bursar/cb',
+      '--first-party', '--require-2fa');
+    expect(added.stdout).toBe('added client bursar (confidential, first party, two-factor authentication); it can sign people in now\n');
+    expect((await cli('clients', 'show', '--id', 'bursar')).stdout).toMatch(/^two-factor\s+required at every sign-in$/m);
+    expect(JSON.parse((await cli('clients', 'show', '--id', 'bursar', '--json')).stdout)).toMatchObject({ require_2fa: true });
+
+    const account = await porta.createAccount();
+    const rp = await relyingParty(porta.issuer, 'bursar', 'bursar-secret-0123456789abcdefghijklmn', 'http://rp.test/bursar/cb');
+    const signIn = async () => {
+      const browser = new Browser(porta.issuer);
+      const login = await browser.go((await rp.authorize()).url);
+      return browser.submit(login, /\/login$/, { login: account.username!, password: TEST_PASSWORD });
+    };
+    expect((await signIn()).url).toMatch(/\/second_factor$/);
+
+    expect((await cli('clients', 'update', '--id', 'bursar', '--no-require-2fa')).stdout).toBe('updated client bursar (first party); it applies from the next sign-in\n');
+    expect((await cli('clients', 'show', '--id', 'bursar')).stdout).toMatch(/^two-factor\s+not required \(unless a request asks for it\)$/m);
+    expect((await signIn()).location).toMatch(/^http:\/\/rp\.test\/bursar\/cb\?code=/);
+    expectUsageError(await cli('clients', 'update', '--id', 'bursar', '--require-2fa', '--no-require-2fa'), 'give --require-2fa or --no-require-2fa, not both');
   });
 
   test('bad input exits 2', async () => {

@@ -262,7 +262,22 @@ describe('porta users', () => {
     expectUsageError(await cli([...addMario.slice(0, 4), '--email', 'not-an-email', ...addMario.slice(6)], pw), '--email must be an email address');
     expectUsageError(await cli([...addMario, '--type', 'federated'], pw), '--type must be one of internal, external');
     expectUsageError(await cli([...addMario, '--birthdate', '2001-02-30'], pw), '--birthdate must be a date as YYYY-MM-DD');
-    expectUsageError(await cli([...addMario, '--phone', '333 1234567'], pw), '--phone must be an international number');
+    expectUsageError(await cli([...addMario, '--phone', '12'], pw), '--phone must be a phone number: with its country code (+39 333 1234567), or without it for a number of IT (PHONE_DEFAULT_REGION) (got "12")');
+    expectUsageError(await cli([...addMario, '--phone', '3'.repeat(33)], pw), '--phone must be a phone number');
+  });
+
+  test('--phone is read as the registration form reads it, stored as E.164 and shown grouped', async () => {
+    const pw = { PORTA_PASSWORD: PASSWORD };
+    // Without a country code, a number of PHONE_DEFAULT_REGION (IT by default), as on the form.
+    expect((await cli([...addMario, '--phone', '3331234567'], { env: pw })).code).toBe(0);
+    const uk = ['users', 'add', '--username', 'jsmith', '--email', 'j.smith@example.org', '--given-name', 'John', '--family-name', 'Smith'];
+    expect((await cli([...uk, '--phone', '020 7946 0958'], { env: { ...pw, PHONE_DEFAULT_REGION: 'GB' } })).code).toBe(0);
+    const phones = await withDb((db) => db('accounts').orderBy('username').select('username', 'phone'));
+    expect(phones).toEqual([{ username: 'jsmith', phone: '+442079460958' }, { username: 'mrossi', phone: '+393331234567' }]);
+    // users show groups the number as its own country does; --json keeps E.164.
+    expect((await cli(['users', 'show', 'mrossi'])).stdout).toMatch(/^phone\s+\+39 333 123 4567$/m);
+    expect((await cli(['users', 'show', 'jsmith'])).stdout).toMatch(/^phone\s+\+44 20 7946 0958$/m);
+    expect(JSON.parse((await cli(['users', 'show', 'mrossi', '--json'])).stdout)).toMatchObject({ phone: '+393331234567' });
   });
 
   test('a duplicate username or email exits 2', async () => {

@@ -92,6 +92,8 @@ describe('choose-credentials mode (default)', () => {
     const second = await browser.submit(page, '/activate');
     expect(second.status).toBe(410);
     expect(alertText(second.body)).toBe('The account is already active. Sign in from the service you want to use.');
+    // Not a dead end: the personal area signs in from here.
+    expect(second.body).toContain('<a href="/account">Sign in to your personal area</a>');
 
     const tampered = link.replace(/token=(.)/, (_m, c: string) => `token=${c === 'A' ? 'B' : 'A'}`);
     const bad = await browser.go(tampered);

@@ -150,6 +150,17 @@ describe('porta users import', () => {
     expect(await porta.services.accounts.findByLogin('imported15')).toBeDefined();
   });
 
+  test('phone numbers are read as the registration form reads them (PHONE_DEFAULT_REGION) and stored as E.164', async () => {
+    const file = writeLines('phones.jsonl', [
+      person(30, { phone: '333 123 4567' }), person(31, { phone: '+44 20 7946 0958' }), person(32, { phone: null }), person(33, { phone: '12' }),
+    ]);
+    const r = await cli(['users', 'import', file]);
+    expect(r.stdout).toBe('line 4: phone: must be a phone number: +39 333 1234567, or without the country code for a number of IT\n3 created, 0 updated, 1 skipped\n');
+    expect((await porta.services.accounts.findByLogin('imported30'))!.phone).toBe('+393331234567');
+    expect((await porta.services.accounts.findByLogin('imported31'))!.phone).toBe('+442079460958');
+    expect((await porta.services.accounts.findByLogin('imported32'))!.phone).toBeNull();
+  });
+
   test('a line whose username and email belong to two different accounts is refused', async () => {
     writeLines('a.jsonl', [person(20), person(21)]);
     await cli(['users', 'import', join(work, 'a.jsonl')]);

@@ -9,6 +9,7 @@ import * as m004 from './004_access.js';
 import * as m005 from './005_lockout.js';
 import * as m006 from './006_partial_indexes.js';
 import * as m007 from './007_logout_notices.js';
+import * as m008 from './008_second_factors.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '005_lockout': m005,
   '006_partial_indexes': m006,
   '007_logout_notices': m007,
+  '008_second_factors': m008,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

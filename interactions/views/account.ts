@@ -91,7 +91,7 @@ ${v.logins.length ? html`<table class="logins">
 <section aria-labelledby="h-linked">
 <h2 id="h-linked">${t('account.linked')}</h2>
 ${v.linked.length ? html`<ul class="items">${v.linked.map((l) => html`<li>${l.institution} · ${l.since}</li>`)}</ul>` : html`<p>${t('account.linked.none')}</p>`}
-</section>`);
+</section>`, { wide: true });
 }
 
 export function changePasswordPage(page: PageContext, v: { login: string; errors: Errors }): SafeHtml {

@@ -71,7 +71,7 @@ export function dateField(t: Translator, f: { name: string; legend: string; valu
   return html`<fieldset class="field date" role="group"${described ? html` aria-describedby="${described}"` : ''}>
   <legend>${f.legend}</legend>
   ${f.hint ? html`<p class="hint" id="${id}-hint">${f.hint}</p>` : ''}
-  ${f.error ? html`<p class="field-error" id="${id}-error">${f.error}</p>` : ''}
   <div class="date-parts">${part('day', id, 2)}${part('month', `${id}-month`, 2)}${part('year', `${id}-year`, 4)}</div>
+  ${f.error ? html`<p class="field-error" id="${id}-error">${f.error}</p>` : ''}
 </fieldset>`;
 }

@@ -17,7 +17,8 @@ function withLang(base: string, lang: Locale): string {
   return url.pathname + url.search;
 }
 
-export function layout(page: PageContext, title: string, body: SafeHtml): SafeHtml {
+/** `wide`: a page of tables and lists (the personal area), which gets more room on a desktop. */
+export function layout(page: PageContext, title: string, body: SafeHtml, options: { wide?: boolean } = {}): SafeHtml {
   const { t, locale } = page;
   return html`<!DOCTYPE html>
 <html lang="${locale}">
@@ -27,6 +28,7 @@ export function layout(page: PageContext, title: string, body: SafeHtml): SafeHt
 <meta name="referrer" content="no-referrer">
 <title>${title} · ${t('app.name')}</title>
 <link rel="stylesheet" href="/static/porta.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <a class="skip" href="#main">${t('skip.main')}</a>
@@ -38,7 +40,7 @@ export function layout(page: PageContext, title: string, body: SafeHtml): SafeHt
     : html`<a href="${withLang(page.langBase, l)}" lang="${l}" hreflang="${l}">${t(`lang.${l}`)}</a>`))}
   </nav>
 </header>
-<main id="main" class="card">
+<main id="main" class="card${options.wide ? ' wide' : ''}">
 ${body}
 </main>
 </body>

@@ -116,7 +116,8 @@ export function linkProblemPage(page: PageContext, v: { problem: 'expired' | 'us
   return layout(page, title, html`
 <h1>${title}</h1>
 <p role="alert">${body}</p>
-${v.problem === 'expired' || v.problem === 'invalid' ? html`<p><a href="/register">${t('activate.register_again')}</a></p>` : ''}`);
+${v.problem === 'expired' || v.problem === 'invalid' ? html`<p><a href="/register">${t('activate.register_again')}</a></p>` : ''}
+${v.problem === 'used' ? html`<p><a href="/account">${t('activate.done.sign_in')}</a></p>` : ''}`);
 }
 
 export function helpPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; outcome?: string; notice?: string; interactionUid?: string; helpdesk: string }): SafeHtml {

@@ -28,7 +28,7 @@ export class Authenticator {
   readonly lockout: Lockout;
   private readonly failuresPerIp: RateLimiterAbstract;
 
-  constructor(private readonly s: Services, private readonly issuer: string) {
+  constructor(private readonly s: Services, readonly issuer: string) {
     this.lockout = new Lockout(s);
     this.failuresPerIp = s.rateLimits.limiter('login-fail-ip', s.config.loginFailuresPerIpPer15Minutes, 900);
   }
@@ -41,21 +41,45 @@ export class Authenticator {
     const attemptKey = account ? account.id : `login:${login.normalize('NFKC').trim().toLowerCase()}`;
     await this.lockout.spendAttempt(attemptKey);
 
-    const claim = account ? await this.lockout.claim(account) : undefined;
-    if (account && claim && !claim.claimed) {
-      await s.hasher.burn(password);
+    if (!account) {
+      await s.hasher.verify(undefined, password);
+      return { kind: 'invalid' };
+    }
+    let rehash = false;
+    const result = await this.guarded(account, ip, async () => {
+      const verified = await s.hasher.verify(account.passwordHash, password);
+      rehash = verified.rehash;
+      return verified.ok;
+    }, () => s.hasher.burn(password));
+    if (result.kind === 'ok' && rehash) await s.accounts.setPasswordHash(account.id, await s.hasher.hash(password), { changed: false });
+    return result;
+  }
+
+  /**
+   * Checks a second-factor code (or a password typed again) for a known account under the same limits
+   * and lockout as a sign-in: wrong ones count toward the same delays, lock and lock mail. Throws
+   * Throttled past the address's or the account's budget.
+   */
+  async checkSecret(account: Account, ip: string, verify: () => Promise<boolean>): Promise<AuthResult> {
+    await spend(this.failuresPerIp, ip);
+    await this.lockout.spendAttempt(account.id);
+    return this.guarded(account, ip, verify);
+  }
+
+  /** Claims the attempt, verifies, and settles the counters; `whenRefused` runs when the gate is closed. */
+  private async guarded(account: Account, ip: string, verify: () => Promise<boolean>, whenRefused?: () => Promise<void>): Promise<AuthResult> {
+    const claim = await this.lockout.claim(account);
+    if (!claim.claimed) {
+      await whenRefused?.();
       return { kind: claim.reason, account, until: claim.until };
     }
-    const { ok, rehash } = await s.hasher.verify(account?.passwordHash, password);
-    if (!account || !ok) {
-      if (account && claim?.claimed && claim.locksUntil !== undefined) await this.announceLock(account, claim.locksUntil);
+    if (!(await verify())) {
+      if (claim.locksUntil !== undefined) await this.announceLock(account, claim.locksUntil);
       return { kind: 'invalid', account };
     }
-
     await this.lockout.recordSuccess(account);
     await this.failuresPerIp.reward(ip, 1);
-    await this.lockout.refundAttempt(attemptKey);
-    if (rehash) await s.accounts.setPasswordHash(account.id, await s.hasher.hash(password), { changed: false });
+    await this.lockout.refundAttempt(account.id);
     return { kind: 'ok', account };
   }
 

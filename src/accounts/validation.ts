@@ -43,6 +43,11 @@ export function checkPhone(raw: string, region: string): Checked<string> {
   return { value: phone.format('E.164') };
 }
 
+/** A stored (E.164) number as people read it: international format, grouped as in its own country ("+39 333 123 4567"). */
+export function formatPhone(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}
+
 /** A date as typed in the three fields of a date of birth (day, month, year); see interactions/views/fields.ts dateField. */
 export interface DateParts { day: string; month: string; year: string }
 

@@ -96,7 +96,7 @@ export class EmailChange {
     const locale = mailLocale(account, o.locale);
     if (holder) {
       sendInBackground(s, emailInUseMail({
-        locale: mailLocale(holder, locale), to: newEmail,
+        locale: mailLocale(holder, locale), to: newEmail, givenName: holder.givenName,
         recoverUsernameUrl: `${this.issuer}/recover/username`, recoverPasswordUrl: `${this.issuer}/recover/password`,
       }), 'email change: address in use notice');
     } else {

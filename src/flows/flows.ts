@@ -3,12 +3,13 @@
  * with a kind, a state, an expiry and the hash of a single-use token, kept in one table.
  * Load → assertUsable(flow, now) → advance → save. Expired and already-used are different answers.
  */
-import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../storage/db.js';
+import { derivedKey } from '../secrets.js';
 
-export type FlowKind = 'activation' | 'set_password' | 'password_reset' | 'email_change' | 'access_code' | 'email_verify';
+export type FlowKind = 'activation' | 'set_password' | 'password_reset' | 'email_change' | 'access_code' | 'email_verify' | 'mfa_enrolment';
 
 export interface Flow<D = Record<string, unknown>> {
   id: string;
@@ -38,8 +39,7 @@ export class TokenHasher {
   private readonly keys: Record<'link' | 'access_code', Buffer>;
 
   constructor(secret: string) {
-    const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, 'porta', info, 32));
-    this.keys = { link: derive('flow-link-tokens'), access_code: derive('access-codes') };
+    this.keys = { link: derivedKey(secret, 'flow-link-tokens'), access_code: derivedKey(secret, 'access-codes') };
   }
 
   hash(kind: FlowKind, token: string): string {
@@ -95,6 +95,12 @@ export class Flows {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return undefined;
     const row = (await trx('flows').whereIn('token_hash', this.tokens.candidates(kind, token)).where({ kind }).first()) as FlowRow | undefined;
     return row && fromRow<D>(row);
+  }
+
+  /** Is `token` the flow's own (a short code the person typed, compared in constant time)? */
+  async tokenMatches(flow: Flow<unknown>, token: string, trx: Db = this.db): Promise<boolean> {
+    const row = (await trx('flows').where({ id: flow.id }).first('token_hash')) as { token_hash: string } | undefined;
+    return Boolean(row) && timingSafeEqual(Buffer.from(this.tokens.hash(flow.kind, token)), Buffer.from(row!.token_hash));
   }
 
   async findOpen<D = Record<string, unknown>>(accountId: string, kind: FlowKind, trx: Db = this.db): Promise<Flow<D> | undefined> {

@@ -107,7 +107,7 @@ export class Registration {
     }
     const locale = isLocale(holder.locale) ? holder.locale : s.config.defaultLocale;
     sendInBackground(s, registrationAttemptMail({
-      locale, to: holder.email!, signInUrl: `${this.issuer}/`,
+      locale, to: holder.email!, givenName: holder.givenName, signInUrl: `${this.issuer}/`,
       recoverPasswordUrl: `${this.issuer}/recover/password`, recoverUsernameUrl: `${this.issuer}/recover/username`,
     }), 'registration attempt notice');
   }

@@ -13,6 +13,8 @@ export interface PortaState {
   locale: Locale;
   t: Translator;
   csrfToken: string;
+  /** The `ui_locales` of the authorization request this page belongs to (set before the language is first read). */
+  uiLocales?: string;
 }
 
 declare module 'koa' {
@@ -32,6 +34,7 @@ class RequestState implements PortaState {
   #locale?: Locale;
   #t?: Translator;
   #csrfToken?: string;
+  uiLocales?: string;
 
   constructor(readonly requestId: string, private readonly ctx: Context, private readonly opts: ContextOptions) {}
 
@@ -40,7 +43,7 @@ class RequestState implements PortaState {
   }
 
   get locale(): Locale {
-    return (this.#locale ??= chooseLocale(this.ctx, this.opts.defaultLocale));
+    return (this.#locale ??= chooseLocale(this.ctx, this.opts.defaultLocale, this.uiLocales));
   }
 
   get t(): Translator {
@@ -91,13 +94,18 @@ export function requestContext(opts: ContextOptions) {
   };
 }
 
-/** ?lang= (remembered in a cookie), else the remembered choice, else Accept-Language. */
-function chooseLocale(ctx: Context, defaultLocale: Locale): Locale {
+/**
+ * ?lang= (the person's own choice, remembered in a cookie), else the first language of the service's
+ * ui_locales we have (for that sign-in only), else the remembered choice, else Accept-Language.
+ */
+function chooseLocale(ctx: Context, defaultLocale: Locale, uiLocales: string | undefined): Locale {
   const asked = ctx.query.lang;
   if (isLocale(asked)) {
     ctx.cookies.set(LANG_COOKIE, asked, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 365 * 86400e3, signed: false, overwrite: true });
     return asked;
   }
+  const requested = uiLocales ? negotiate(uiLocales.slice(0, 200), undefined) : undefined;
+  if (requested) return requested;
   const saved = ctx.cookies.get(LANG_COOKIE, { signed: false });
   return isLocale(saved) ? saved : negotiate(ctx.get('Accept-Language'), defaultLocale);
 }

@@ -20,12 +20,12 @@ export type Translator = (key: MessageKey, params?: Record<string, string | numb
 export const translator = (locale: Locale): Translator => (key, params) => translate(locale, key, params);
 
 /** Picks the best of our languages from ui_locales / Accept-Language style lists ("it-IT,it;q=0.9,en;q=0.8"). */
-export function negotiate(header: string | undefined, fallback: Locale): Locale {
+export function negotiate<F extends Locale | undefined>(header: string | undefined, fallback: F): Locale | F {
   if (!header) return fallback;
   const ranked = header.split(/[,\s]+/).map((part, index) => {
     const [tag = '', ...params] = part.split(';');
     const q = Number(params.find((p) => p.trim().startsWith('q='))?.split('=')[1] ?? 1);
     return { lang: tag.trim().toLowerCase().split('-')[0], q: Number.isFinite(q) ? q : 0, index };
   }).filter((r) => r.q > 0).sort((a, b) => b.q - a.q || a.index - b.index);
-  return ranked.find((r) => isLocale(r.lang))?.lang as Locale | undefined ?? fallback;
+  return (ranked.find((r) => isLocale(r.lang))?.lang as Locale | undefined) ?? fallback;
 }

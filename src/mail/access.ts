@@ -11,7 +11,7 @@ export function accessCodeMail(o: { locale: Locale; to: string; givenName: strin
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.access_code.subject', { client: o.clientName }),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.access_code.intro', { client: o.clientName }), t('mail.access_code.code', { code: o.code })],
     after: [t('mail.access_code.valid', { date: formatDate(o.locale, o.expiresAt, o.timeZone) }), t('mail.access_code.ignore')],
   });
@@ -23,7 +23,7 @@ export function inactivityWarningMail(o: {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.inactive.subject'),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [
       t('mail.inactive.intro', { login: o.login, since: formatDate(o.locale, o.lastUsedAt, o.timeZone) }),
       t('mail.inactive.when', { date: formatDate(o.locale, o.disableOn, o.timeZone), days: o.graceDays }),
@@ -38,7 +38,7 @@ export function emailVerifyMail(o: { locale: Locale; to: string; givenName: stri
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.email_verify.subject'),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.email_verify.intro', { login: o.login })],
     action: { label: t('mail.email_verify.action'), url: o.link },
     after: [t('mail.email_verify.valid', { hours: o.hours })],
@@ -51,7 +51,7 @@ export function emailSetNoticeMail(o: { locale: Locale; to: string; givenName: s
   return renderMail(t, o.to, {
     notice: true,
     subject: t('mail.email_set.subject'),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.email_set.intro', { login: o.login })],
     after: [t('mail.email_set.not_you', { contact: helpdesk(t, o.helpdesk) })],
   });

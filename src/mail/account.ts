@@ -14,7 +14,7 @@ export function resetMail(o: { locale: Locale; to: string; givenName: string; lo
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.reset.subject'),
-    greeting: t('mail.account.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.reset.intro', { login: o.login })],
     action: { label: t('mail.reset.action'), url: o.link },
     after: [t('mail.reset.valid', { minutes: o.minutes }), t('mail.reset.ignore')],
@@ -25,7 +25,7 @@ export function resetFederatedMail(o: { locale: Locale; to: string; givenName: s
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.reset_federated.subject'),
-    greeting: t('mail.account.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.reset_federated.intro')],
     after: [t('mail.reset.ignore')],
   });
@@ -35,7 +35,7 @@ export function usernameMail(o: { locale: Locale; to: string; givenName: string;
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.username.subject'),
-    greeting: t('mail.account.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: o.username
       ? [t('mail.username.intro'), t('mail.username.username', { username: o.username }), t('mail.username.person_code', { code: o.personCode }), t('mail.username.either')]
       : [t('mail.username.intro'), t('mail.username.person_code', { code: o.personCode }), t('mail.username.code_only')],
@@ -49,7 +49,7 @@ export function passwordChangedMail(o: { locale: Locale; to: string; givenName: 
   return renderMail(t, o.to, {
     notice: true,
     subject: t('mail.password_changed.subject'),
-    greeting: t('mail.account.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [
       t('mail.password_changed.intro', { login: o.login, date: o.date }),
       t(o.everywhere ? 'mail.password_reset_done.signed_out' : 'mail.password_changed.signed_out'),
@@ -62,7 +62,7 @@ export function emailConfirmMail(o: { locale: Locale; to: string; givenName: str
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     subject: t('mail.email_confirm.subject'),
-    greeting: t('mail.account.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.email_confirm.intro', { login: o.login })],
     action: { label: t('mail.email_confirm.action'), url: o.link },
     after: [t('mail.email_confirm.valid', { hours: o.hours }), t('mail.email_confirm.ignore')],
@@ -70,10 +70,11 @@ export function emailConfirmMail(o: { locale: Locale; to: string; givenName: str
 }
 
 /** To the holder of an address someone asked to move to another account: nothing changed, and how to get in. */
-export function emailInUseMail(o: { locale: Locale; to: string; recoverUsernameUrl: string; recoverPasswordUrl: string }): Mail {
+export function emailInUseMail(o: { locale: Locale; to: string; givenName: string; recoverUsernameUrl: string; recoverPasswordUrl: string }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     notice: true,
+    name: o.givenName,
     subject: t('mail.email_in_use.subject'),
     paragraphs: [t('mail.email_in_use.intro'), t('mail.email_in_use.recover', { username: o.recoverUsernameUrl, password: o.recoverPasswordUrl })],
     after: [t('mail.email_in_use.ignore')],
@@ -86,7 +87,7 @@ export function emailChangeNoticeMail(o: { locale: Locale; to: string; givenName
   return renderMail(t, o.to, {
     notice: true,
     subject: t('mail.email_change_notice.subject'),
-    greeting: t('mail.account.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.email_change_notice.intro', { login: o.login, email: o.newEmail })],
     action: { label: t('mail.email_change_notice.action'), url: o.reportLink },
     after: [t('mail.email_change_notice.valid', { days: o.days })],

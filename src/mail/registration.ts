@@ -8,7 +8,7 @@ export function activationMail(o: { locale: Locale; to: string; givenName: strin
   if (o.mode === 'assigned-code') {
     return renderMail(t, o.to, {
       subject: t('mail.set_password.subject'),
-      greeting: t('mail.greeting', { name: o.givenName }),
+      name: o.givenName,
       paragraphs: [t('mail.set_password.intro'), t('mail.person_code', { code: o.personCode })],
       action: { label: t('mail.set_password.action'), url: o.link },
       after: [t('mail.link_valid_hours', { hours: o.ttlHours })],
@@ -16,7 +16,7 @@ export function activationMail(o: { locale: Locale; to: string; givenName: strin
   }
   return renderMail(t, o.to, {
     subject: t('mail.activation.subject'),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.activation.intro'), t('mail.person_code', { code: o.personCode })],
     action: { label: t('mail.activation.action'), url: o.link },
     after: [t('mail.link_valid_hours', { hours: o.ttlHours })],
@@ -24,10 +24,11 @@ export function activationMail(o: { locale: Locale; to: string; givenName: strin
 }
 
 /** To the holder of an address someone tried to register again: no second account, and how to get in. */
-export function registrationAttemptMail(o: { locale: Locale; to: string; signInUrl: string; recoverPasswordUrl: string; recoverUsernameUrl: string }): Mail {
+export function registrationAttemptMail(o: { locale: Locale; to: string; givenName: string; signInUrl: string; recoverPasswordUrl: string; recoverUsernameUrl: string }): Mail {
   const t = translator(o.locale);
   return renderMail(t, o.to, {
     notice: true,
+    name: o.givenName,
     subject: t('mail.attempt.subject'),
     paragraphs: [t('mail.attempt.intro'), t('mail.attempt.yours'), t('mail.attempt.recover', { password: o.recoverPasswordUrl, username: o.recoverUsernameUrl })],
     action: { label: t('mail.attempt.sign_in'), url: o.signInUrl },

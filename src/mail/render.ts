@@ -5,7 +5,8 @@ import type { Mail } from './mailer.js';
 
 export interface MailParts {
   subject: string;
-  greeting?: string;
+  /** The given name of the person written to: every mail opens with the same greeting (mail.greeting). */
+  name: string;
   paragraphs: string[];
   action?: { label: string; url: string };
   /** Shown after the action (e.g. how long the link is valid). */
@@ -16,15 +17,16 @@ export interface MailParts {
 
 export function renderMail(t: Translator, to: string, parts: MailParts): Mail {
   const footer = t('mail.footer');
+  const greeting = t('mail.greeting', { name: parts.name });
   const text = [
-    parts.greeting, ...parts.paragraphs,
+    greeting, ...parts.paragraphs,
     parts.action ? `${parts.action.label}:\n${parts.action.url}` : undefined,
     ...(parts.after ?? []), '--', footer,
   ].filter((p): p is string => p !== undefined).join('\n\n');
   const p = (s: string) => `<p>${escapeHtml(s)}</p>`;
   const html = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escapeHtml(parts.subject)}</title></head>
 <body style="font-family:system-ui,sans-serif;line-height:1.5;color:#1b1f24;max-width:36rem">
-${parts.greeting ? p(parts.greeting) : ''}${parts.paragraphs.map(p).join('')}
+${p(greeting)}${parts.paragraphs.map(p).join('')}
 ${parts.action ? `<p><a href="${escapeHtml(parts.action.url)}" style="display:inline-block;padding:10px 16px;background:#0b57a4;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(parts.action.label)}</a></p><p style="font-size:.875rem;color:#57606a">${escapeHtml(parts.action.url)}</p>` : ''}
 ${(parts.after ?? []).map(p).join('')}
 <hr><p style="font-size:.875rem;color:#57606a">${escapeHtml(footer)}</p></body></html>`;

@@ -9,7 +9,7 @@ export function lockoutMail(o: { locale: Locale; to: string; givenName: string; 
   return renderMail(t, o.to, {
     notice: true,
     subject: t('mail.lockout.subject'),
-    greeting: t('mail.greeting', { name: o.givenName }),
+    name: o.givenName,
     paragraphs: [t('mail.lockout.intro', { failures: o.failures, until: formatDateTime(o.locale, o.until, o.timeZone) }), t('mail.lockout.not_you')],
     action: { label: t('mail.lockout.action'), url: o.recoverUrl },
   });

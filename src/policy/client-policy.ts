@@ -5,10 +5,11 @@
  *   absent means everyone. Enforced by src/policy/client-access.ts.
  * - `require_access_code`: a one-time code from the helpdesk at a person's first sign-in to it.
  *   Enforced by src/policy/access-code.ts.
+ * - `require_2fa`: a second factor at every sign-in to it. Enforced by src/policy/second-factor.ts.
  * - `pkce_optional`: a legacy confidential service that cannot send PKCE; every other client using the
  *   code flow must send an S256 code_challenge (oidc-provider's `pkce.required`, src/provider.ts).
  *
- * Later per-client requirements (e.g. `require_2fa`, the 2FA issue) join ClientPolicy here, are checked
+ * Later per-client requirements join ClientPolicy here, are checked
  * in clientPolicyProblems, listed in PORTA_CLIENT_METADATA (src/clients.ts) and enforced by their own
  * rule in src/policy/. Nothing here reads a field that no rule enforces.
  */
@@ -18,6 +19,7 @@ export interface ClientPolicy {
   /** undefined: every user type may sign in. */
   allowedUserTypes?: readonly UserType[];
   requireAccessCode: boolean;
+  require2fa: boolean;
 }
 
 /** What is wrong with the policy fields of a client's metadata (empty when nothing). */
@@ -28,7 +30,7 @@ export function clientPolicyProblems(metadata: Record<string, unknown>): string[
     const valid = Array.isArray(types) && types.length > 0 && types.every((t) => (USER_TYPES as readonly unknown[]).includes(t)) && new Set(types).size === types.length;
     if (!valid) problems.push(`allowed_user_types must be a non-empty list of distinct user types out of ${USER_TYPES.join(', ')} (leave it out to allow everyone)`);
   }
-  for (const flag of ['require_access_code', 'pkce_optional']) {
+  for (const flag of ['require_access_code', 'require_2fa', 'pkce_optional']) {
     if (metadata[flag] !== undefined && typeof metadata[flag] !== 'boolean') problems.push(`${flag} must be true or false`);
   }
   if (metadata.pkce_optional === true && metadata.token_endpoint_auth_method === 'none') problems.push('pkce_optional is for confidential clients only: a public client always needs PKCE');
@@ -46,7 +48,7 @@ export function clientPolicy(client: object): ClientPolicy {
   if (types !== undefined && types !== null) {
     allowedUserTypes = Array.isArray(types) ? types.filter((t): t is UserType => (USER_TYPES as readonly unknown[]).includes(t)) : [];
   }
-  return { allowedUserTypes, requireAccessCode: c.require_access_code === true };
+  return { allowedUserTypes, requireAccessCode: c.require_access_code === true, require2fa: c.require_2fa === true };
 }
 
 export function userTypeAllowed(policy: ClientPolicy, userType: UserType): boolean {

@@ -11,18 +11,20 @@ import type { Services } from '../services.js';
 import { accessCodeRule } from './access-code.js';
 import { clientAccessRule } from './client-access.js';
 import { passwordExpiryRule } from './password-expiry.js';
+import { secondFactorRule } from './second-factor.js';
 
 export interface PolicyRule {
   /** Adds Checks to the built-in prompts or returns a new Prompt to append (after login and consent). */
   apply(prompts: interactionPolicy.DefaultPolicy, s: Services): interactionPolicy.Prompt | void;
 }
 
-// Resulting order: login, not_allowed (client-access: right after login), password_expiry,
-// access_code (before consent), consent. A client's `require_2fa` (a later issue) becomes a rule here
-// too, after not_allowed and before access_code; its field joins ClientPolicy in ./client-policy.ts.
+// Resulting order: login, not_allowed (client-access: right after login), second_factor (right after
+// not_allowed: nothing else, not even a password change, on the password alone), password_expiry,
+// access_code (before consent), consent.
 const RULES: PolicyRule[] = [
   passwordExpiryRule,
   clientAccessRule,
+  secondFactorRule,
   accessCodeRule,
 ];
 

@@ -11,6 +11,7 @@ import type { Config } from '../../config/schema.js';
 import type { Account } from '../accounts/account.js';
 import type { Services } from '../services.js';
 import type { PolicyRule } from './index.js';
+import { passwordTypedNow } from './second-factor.js';
 
 export const PASSWORD_EXPIRY_PROMPT = 'password_expiry';
 const DAY_MS = 86400_000;
@@ -55,7 +56,7 @@ export const passwordExpiryRule: PolicyRule = {
       new interactionPolicy.Check('password_expiring', 'the password expires soon', async (ctx) => {
         const result = ctx.oidc.result as Record<string, unknown> | undefined;
         // Only right after a password sign-in in this request, and only until the reminder was answered.
-        if (!result?.login || result[PASSWORD_EXPIRY_PROMPT]) return false;
+        if (!passwordTypedNow(result) || result?.[PASSWORD_EXPIRY_PROMPT]) return false;
         return (await state(ctx)) === 'expiring';
       }),
     );

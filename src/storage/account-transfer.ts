@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ACCOUNT_STATUSES, checkUsername, emailKey, usernameKey, USER_TYPES, type Account } from '../accounts/account.js';
 import { hashKind } from '../accounts/passwords.js';
 import { generatePersonCode, isPersonCode } from '../accounts/person-code.js';
-import { checkEmail } from '../accounts/validation.js';
+import { checkEmail, checkPhone } from '../accounts/validation.js';
 import type { Clock } from '../clock.js';
 import type { Db } from './db.js';
 
@@ -22,7 +22,8 @@ const time = z.union([z.iso.datetime({ offset: true }), z.number().int().nonnega
   .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 const text = (max: number) => z.string().trim().min(1).max(max).refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters');
 
-const importRecord = z.object({
+/** The record schema; `region` reads phone numbers without a prefix, as the registration form does (PHONE_DEFAULT_REGION). */
+const importRecord = (region: string) => z.object({
   sub: z.string().regex(/^[\w-]{1,43}$/, 'must be 1-43 letters, digits, "-" or "_"').optional(),
   person_code: z.string().refine(isPersonCode, 'must be 8 digits with a valid check digit').optional(),
   username: z.string().nullable().optional().refine((u) => !u || checkUsername(u) === undefined, "must be 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit, not only digits"),
@@ -30,7 +31,12 @@ const importRecord = z.object({
   family_name: text(100),
   email: z.string().nullable().optional().refine((e) => !e || !checkEmail(e).error, 'must be an email address'),
   email_verified: z.boolean().default(false),
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +393331234567').nullable().optional(),
+  phone: z.string().nullable().optional().transform((p, ctx) => {
+    if (!p) return p;
+    const checked = checkPhone(p, region);
+    if (checked.error) ctx.addIssue({ code: 'custom', message: `must be a phone number: +39 333 1234567, or without the country code for a number of ${region}` });
+    return checked.value;
+  }),
   birthdate: z.iso.date().nullable().optional(),
   user_type: z.enum(USER_TYPES).default('internal'),
   status: z.enum(ACCOUNT_STATUSES).default('active'),
@@ -44,13 +50,13 @@ const importRecord = z.object({
     .refine((h) => !h || hashKind(h) !== undefined, 'must be an argon2id, argon2i, bcrypt ($2a$, $2b$, $2y$) or $pbkdf2-sha256$ hash'),
 }).strict();
 
-export type ImportRecord = z.output<typeof importRecord>;
+export type ImportRecord = z.output<ReturnType<typeof importRecord>>;
 
 export interface ImportProblem { line: number; message: string }
 export interface ImportResult { created: number; updated: number; failed: ImportProblem[] }
 
 /** One line's verdict: the record, or what is wrong with it in one sentence. */
-export function parseImportLine(line: string): { record: ImportRecord } | { error: string } {
+function parseImportLine(schema: ReturnType<typeof importRecord>, line: string): { record: ImportRecord } | { error: string } {
   if (line.length > IMPORT_LINE_MAX) return { error: `longer than ${IMPORT_LINE_MAX} characters` };
   let json: unknown;
   try {
@@ -58,7 +64,7 @@ export function parseImportLine(line: string): { record: ImportRecord } | { erro
   } catch {
     return { error: 'not valid JSON' };
   }
-  const parsed = importRecord.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (parsed.success) return { record: parsed.data };
   return { error: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') };
 }
@@ -77,7 +83,12 @@ export function exportRecord(a: Account, withPasswordHash: boolean): Record<stri
 }
 
 export class AccountTransfer {
-  constructor(private readonly db: Db, private readonly clock: Clock, private readonly findById: (id: string) => Promise<Account | undefined>) {}
+  private readonly schema;
+
+  /** `phoneRegion`: PHONE_DEFAULT_REGION, for numbers without a country code. */
+  constructor(private readonly db: Db, private readonly clock: Clock, private readonly findById: (id: string) => Promise<Account | undefined>, phoneRegion: string) {
+    this.schema = importRecord(phoneRegion);
+  }
 
   /** Every account, oldest id first, a page at a time (constant memory at any size). */
   async *export(): AsyncGenerator<Account> {
@@ -101,7 +112,7 @@ export class AccountTransfer {
       n++;
       const line = raw.trim();
       if (line) {
-        const parsed = parseImportLine(line);
+        const parsed = parseImportLine(this.schema, line);
         if ('error' in parsed) {
           result.failed.push({ line: n, message: parsed.error });
         } else {

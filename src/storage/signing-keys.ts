@@ -3,10 +3,11 @@
  * KEYS_ENCRYPTION_SECRET is set), rotated by `porta keys rotate`. A retired key stops signing but stays
  * published at /jwks until every token it signed has expired.
  */
-import { createCipheriv, createDecipheriv, generateKeyPairSync, hkdfSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Db } from './db.js';
+import { Sealer } from './sealed.js';
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
@@ -21,33 +22,6 @@ export interface KeyInfo {
 
 interface KeyRow { kid: string; alg: string; public_jwk: string; private_jwk: string; created_at: number | string; retired_at: number | string | null }
 
-const ENVELOPE = 'enc:v1:';
-
-function aesKey(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'porta', 'signing-keys', 32));
-}
-
-function seal(plain: string, secret: string): string {
-  if (!secret) return plain;
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', aesKey(secret), iv);
-  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return ENVELOPE + [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join(':');
-}
-
-function open(stored: string, secret: string): string {
-  if (!stored.startsWith(ENVELOPE)) return stored;
-  if (!secret) throw new Error('The signing keys are stored encrypted: set KEYS_ENCRYPTION_SECRET to the secret they were sealed with.');
-  const [iv, tag, body] = stored.slice(ENVELOPE.length).split(':').map((p) => Buffer.from(p, 'base64url'));
-  const decipher = createDecipheriv('aes-256-gcm', aesKey(secret), iv!);
-  decipher.setAuthTag(tag!);
-  try {
-    return Buffer.concat([decipher.update(body!), decipher.final()]).toString('utf8');
-  } catch {
-    throw new Error('KEYS_ENCRYPTION_SECRET does not open the stored signing keys.');
-  }
-}
-
 async function generate(alg: SigningAlg): Promise<{ kid: string; privateJwk: JsonWebKey; publicJwk: JsonWebKey }> {
   const { privateKey, publicKey } = alg === 'ES256'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -59,18 +33,22 @@ async function generate(alg: SigningAlg): Promise<{ kid: string; privateJwk: Jso
 }
 
 export class SigningKeys {
+  private readonly sealer: Sealer;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-    private readonly secret: string,
+    secret: string,
     /** How long a retired key stays published: the longest lifetime of a token it may have signed. */
     private readonly retentionMs: number,
-  ) {}
+  ) {
+    this.sealer = new Sealer(secret, 'signing-keys', 'signing keys');
+  }
 
   private async add(alg: SigningAlg, trx: Db = this.db): Promise<string> {
     const { kid, privateJwk, publicJwk } = await generate(alg);
     await trx('signing_keys').insert({
-      kid, alg, public_jwk: JSON.stringify(publicJwk), private_jwk: seal(JSON.stringify(privateJwk), this.secret),
+      kid, alg, public_jwk: JSON.stringify(publicJwk), private_jwk: this.sealer.seal(JSON.stringify(privateJwk)),
       created_at: this.clock.now(), retired_at: null,
     });
     return kid;
@@ -112,7 +90,7 @@ export class SigningKeys {
     const rows = (await this.db('signing_keys').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }])) as KeyRow[];
     const published = rows.filter((r) => this.state(r) !== 'expired');
     published.sort((a, b) => Number(a.retired_at !== null) - Number(b.retired_at !== null));
-    return { keys: published.map((r) => JSON.parse(open(r.private_jwk, this.secret)) as JsonWebKey) };
+    return { keys: published.map((r) => JSON.parse(this.sealer.open(r.private_jwk)) as JsonWebKey) };
   }
 
   /** Deletes keys whose retention has passed. */

@@ -12,6 +12,7 @@ import type { SettingName } from '../../config/schema.js';
 import type { Account } from '../../src/accounts/account.js';
 import { fromRoot } from '../../src/paths.js';
 import { start, type Running } from '../../src/server.js';
+import { run } from '../../src/cli/run.js';
 import type { NewAccount } from '../../src/storage/accounts.js';
 import { TestClock } from './clock.js';
 import { freePort } from './process.js';
@@ -25,6 +26,8 @@ export interface TestPorta extends Running {
   /** The database it runs on, for the CLI and for tests that look inside. */
   databaseUrl: string;
   createAccount(input?: Partial<NewAccount> & { password?: string }): Promise<Account>;
+  /** `porta …` on this server's database and clock, with the test clients file. */
+  cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Restarts on the same file, optionally with changed settings. */
   restart(changes?: Partial<Record<SettingName, unknown>>): Promise<TestPorta>;
   stop(): Promise<void>;
@@ -72,7 +75,7 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
-export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir: string; clock: TestClock; databaseUrl?: string; ownsDatabase?: boolean }): Promise<TestPorta> {
+export async function startPorta(overrides: Partial<Record<SettingName, unknown>> = {}, existing?: { dir?: string; clock: TestClock; databaseUrl?: string; ownsDatabase?: boolean }): Promise<TestPorta> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'porta-test-'));
   const clock = existing?.clock ?? new TestClock();
   const given = existing?.databaseUrl ?? (overrides.databaseUrl as string | undefined);
@@ -91,6 +94,8 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
   }
   const porta: TestPorta = {
     ...running,
+    // A spread copies the getter's value once; the provider changes when the signing keys do.
+    get provider() { return running.provider; },
     dir,
     clock,
     databaseUrl,
@@ -103,6 +108,13 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
         passwordHash: await running.services.hasher.hash(password),
         ...rest,
       });
+    },
+    async cli(...argv) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const env = { DATABASE_URL: databaseUrl, CLIENTS_FILE: config.clientsFile, NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+      const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock });
+      return { code, stdout: out.join(''), stderr: err.join('') };
     },
     /** Same file, same clock, same port and issuer (tokens name their issuer). */
     async restart(changes = {}) {

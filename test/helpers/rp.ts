@@ -10,8 +10,10 @@ export interface Rp {
   callback(callbackUrl: string, pending: { verifier: string; state: string; nonce: string }): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
 }
 
-export async function relyingParty(issuer: string, clientId: string, secret: string | undefined, redirectUri: string): Promise<Rp> {
-  const config = await oidc.discovery(new URL(issuer), clientId, secret, secret ? undefined : oidc.None(), { execute: [oidc.allowInsecureRequests] });
+/** `clientAuth`: how the client authenticates (by default client_secret_basic with a secret, none without, as registered by default). */
+export async function relyingParty(issuer: string, clientId: string, secret: string | undefined, redirectUri: string, clientAuth?: oidc.ClientAuth): Promise<Rp> {
+  const auth = clientAuth ?? (secret ? oidc.ClientSecretBasic(secret) : oidc.None());
+  const config = await oidc.discovery(new URL(issuer), clientId, secret, auth, { execute: [oidc.allowInsecureRequests] });
   return {
     config,
     redirectUri,

@@ -7,13 +7,14 @@ import { resolve } from 'node:path';
 import type { ClientMetadata } from 'oidc-provider';
 import { DEVELOPMENT_SECRET_PREFIX } from '../../../config/schema.js';
 import { USER_TYPES, type UserType } from '../../accounts/account.js';
-import { loadClientsFile, MIN_PRODUCTION_SECRET, weakSecretProblem } from '../../clients.js';
+import { clientProblems, loadClientsFile, MIN_PRODUCTION_SECRET, weakSecretProblem } from '../../clients.js';
 import { fromRoot } from '../../paths.js';
-import { clientPolicy, clientPolicyProblems } from '../../policy/client-policy.js';
+import { clientPolicy } from '../../policy/client-policy.js';
 import { revokeDisallowedGrants } from '../../policy/grants.js';
 import type { Services } from '../../services.js';
 import { SIGNING_ALGS, type SigningAlg } from '../../storage/signing-keys.js';
 import { parse, required } from '../args.js';
+import { applyProtocolOptions, authMethod, PROTOCOL_HELP, PROTOCOL_OPTION_NAMES, PROTOCOL_OPTIONS } from './client-protocol.js';
 import { UsageError, type Command, type Context } from '../context.js';
 import { cell, printJson, printTable } from '../output.js';
 
@@ -96,7 +97,9 @@ const ADD_OPTIONS = {
   public: { type: 'boolean' },
   'allowed-user-types': { type: 'string' },
   'require-access-code': { type: 'boolean' },
+  'require-2fa': { type: 'boolean' },
   'pkce-optional': { type: 'boolean' },
+  ...PROTOCOL_OPTIONS,
 } as const;
 
 /** `internal,external` → the list; `all` → undefined (everyone). */
@@ -110,8 +113,9 @@ function checkedUserTypes(value: string): UserType[] | undefined {
   return types as UserType[];
 }
 
-function checkPolicy(metadata: ClientMetadata): void {
-  const problems = clientPolicyProblems(metadata);
+/** The rules the clients file is held to (src/clients.ts). */
+function checkClient(metadata: ClientMetadata): void {
+  const problems = clientProblems(metadata);
   if (problems.length) throw new UsageError(`invalid client: ${problems.join('; ')}`);
 }
 
@@ -137,32 +141,41 @@ Options:
                                    access_denied)
   --require-access-code            ask for a one-time code from the helpdesk at each person's first
                                    sign-in (porta access-codes issue)
+  --require-2fa                    every sign-in to it needs a second factor (authenticator app); an
+                                   SSO session made with the password alone is stepped up
   --pkce-optional                  a legacy confidential service that cannot send PKCE (every other
                                    client must send an S256 code_challenge)
   --json                           print the stored client (without its secret) as JSON
   -h, --help                       show this help
-`,
+${PROTOCOL_HELP}`,
   async run(args, ctx) {
     const v = parse(this.name, args, ADD_OPTIONS);
     const id = required(v.id, 'id');
     if (!CLIENT_ID_PATTERN.test(id)) throw new UsageError(`--id must be 1-128 letters, digits, '.', '_' or '-' (got "${id}")`);
     const redirectUris = v['redirect-uri'] ?? [];
-    if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (give it once per URI)');
+    const signsPeopleIn = !v['grant-type'] || v['grant-type'].some((g) => g === 'authorization_code' || g === 'implicit');
+    if (redirectUris.length === 0 && signsPeopleIn) throw new UsageError('--redirect-uri is required (give it once per URI)');
     redirectUris.forEach((u) => checkRedirectUri(u, 'redirect-uri'));
     const postLogoutUris = v['post-logout-redirect-uri'] ?? [];
     postLogoutUris.forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
+    const chosenMethod = v['token-endpoint-auth-method'];
+    if (v.public && chosenMethod !== undefined && chosenMethod !== 'none') throw new UsageError('--public means --token-endpoint-auth-method none; give one of them');
+    const method = v.public ? 'none' : authMethod(chosenMethod ?? 'client_secret_basic');
+    const secretBased = method === 'client_secret_basic' || method === 'client_secret_post';
     if (v.public && v.secret !== undefined) throw new UsageError('a --public client has no secret; drop --secret');
+    if (!secretBased && v.secret !== undefined) throw new UsageError(`a ${method} client has no secret; drop --secret`);
     if (v.secret !== undefined && !v.secret) throw new UsageError('--secret must not be empty (leave it out to have one generated)');
     if (v.secret) checkSecret(v.secret, ctx.config().nodeEnv === 'production');
     // The default: a secret nobody chose, shown once.
-    const generated = v.public || v.secret ? undefined : randomBytes(32).toString('base64url');
+    const generated = !secretBased || v.secret ? undefined : randomBytes(32).toString('base64url');
     const secret = v.secret ?? generated;
     const allowedUserTypes = v['allowed-user-types'] === undefined ? undefined : checkedUserTypes(v['allowed-user-types']);
 
     const metadata: ClientMetadata = {
       client_id: id,
       ...(v.name ? { client_name: v.name } : {}),
-      ...(v.public ? { token_endpoint_auth_method: 'none' } : { client_secret: secret }),
+      ...(method === 'client_secret_basic' ? {} : { token_endpoint_auth_method: method }),
+      ...(secretBased ? { client_secret: secret } : {}),
       redirect_uris: redirectUris,
       ...(postLogoutUris.length ? { post_logout_redirect_uris: postLogoutUris } : {}),
       grant_types: ['authorization_code', 'refresh_token'],
@@ -170,9 +183,11 @@ Options:
       first_party: Boolean(v['first-party']),
       ...(allowedUserTypes ? { allowed_user_types: allowedUserTypes } : {}),
       ...(v['require-access-code'] ? { require_access_code: true } : {}),
+      ...(v['require-2fa'] ? { require_2fa: true } : {}),
       ...(v['pkce-optional'] ? { pkce_optional: true } : {}),
     };
-    checkPolicy(metadata);
+    applyProtocolOptions(metadata, { ...v, 'token-endpoint-auth-method': undefined });
+    checkClient(metadata);
 
     // The server looks in the file first, so a database client with the same id would never be found.
     if (fileClients(ctx).some((c) => c.client_id === id)) throw duplicate(id, 'in the clients file');
@@ -191,7 +206,7 @@ Options:
 
     if (v.json) printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), ...(generated ? { client_secret: generated } : {}) });
     else {
-      ctx.io.stdout.write(`added client ${id} (${[v.public ? 'public' : 'confidential', ...policyWords(metadata)].join(', ')}); it can sign people in now\n`);
+      ctx.io.stdout.write(`added client ${id} (${[method === 'none' ? 'public' : 'confidential', ...policyWords(metadata)].join(', ')}); it can sign people in now\n`);
       if (generated) ctx.io.stdout.write(`its secret (shown only now; store it in the service's configuration):\n${generated}\n`);
     }
   },
@@ -204,6 +219,7 @@ function policyWords(m: ClientMetadata): string[] {
     ...(m['first_party'] === true ? ['first party'] : []),
     ...(policy.allowedUserTypes ? [`${policy.allowedUserTypes.join(' and ')} users only`] : []),
     ...(policy.requireAccessCode ? ['access code at first sign-in'] : []),
+    ...(policy.require2fa ? ['two-factor authentication'] : []),
     ...(m['pkce_optional'] === true ? ['PKCE optional'] : []),
   ];
 }
@@ -218,9 +234,18 @@ function describeClient({ metadata: m, source }: ListedClient) {
     first_party: m['first_party'] === true,
     allowed_user_types: clientPolicy(m).allowedUserTypes ?? null,
     require_access_code: clientPolicy(m).requireAccessCode,
+    require_2fa: clientPolicy(m).require2fa,
     pkce_optional: m['pkce_optional'] === true,
     redirect_uris: m.redirect_uris ?? [],
     post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
+    token_endpoint_auth_method: m.token_endpoint_auth_method ?? 'client_secret_basic',
+    grant_types: m.grant_types ?? ['authorization_code'],
+    response_types: m.response_types ?? ['code'],
+    subject_type: m.subject_type ?? 'public',
+    backchannel_logout_uri: m.backchannel_logout_uri ?? null,
+    jwks_uri: m.jwks_uri ?? null,
+    require_pushed_authorization_requests: m.require_pushed_authorization_requests === true,
+    dpop_bound_access_tokens: m.dpop_bound_access_tokens === true,
   };
 }
 
@@ -329,7 +354,15 @@ Options:
       ['first party', described.first_party ? 'yes (no consent page)' : 'no (people are asked to consent)'],
       ['user types', described.allowed_user_types ? `${described.allowed_user_types.join(', ')} only` : 'all'],
       ['access code', described.require_access_code ? `asked at the first sign-in; ${withAccess} ${withAccess === 1 ? 'person has' : 'people have'} entered one` : 'not asked'],
+      ['two-factor', described.require_2fa ? 'required at every sign-in' : 'not required (unless a request asks for it)'],
       ['PKCE', described.pkce_optional ? 'optional (legacy service)' : 'required (S256)'],
+      ['authentication', described.token_endpoint_auth_method],
+      ['grant types', described.grant_types.join(' ')],
+      ['response types', described.response_types.length ? described.response_types.join(', ') : '-'],
+      ['subject', described.subject_type],
+      ['pushed requests', described.require_pushed_authorization_requests ? 'required (PAR)' : 'optional'],
+      ['DPoP', described.dpop_bound_access_tokens ? 'required' : 'optional'],
+      ['back-channel logout', described.backchannel_logout_uri ?? '-'],
       ['redirect URIs', described.redirect_uris.join(' ')],
       ['post-logout URIs', described.post_logout_redirect_uris.length ? described.post_logout_redirect_uris.join(' ') : '-'],
     ];
@@ -348,8 +381,11 @@ const UPDATE_OPTIONS = {
   'allowed-user-types': { type: 'string' },
   'require-access-code': { type: 'boolean' },
   'no-require-access-code': { type: 'boolean' },
+  'require-2fa': { type: 'boolean' },
+  'no-require-2fa': { type: 'boolean' },
   'pkce-optional': { type: 'boolean' },
   'no-pkce-optional': { type: 'boolean' },
+  ...PROTOCOL_OPTIONS,
 } as const;
 
 export const clientsUpdate: Command = {
@@ -371,23 +407,25 @@ Options:
   --allowed-user-types LIST        only these user types may sign in (e.g. internal), or "all"
   --require-access-code, --no-require-access-code
                                    ask, or stop asking, for an access code at the first sign-in
+  --require-2fa, --no-require-2fa  require, or stop requiring, a second factor at every sign-in
   --pkce-optional, --no-pkce-optional
                                    exempt a legacy confidential service from PKCE, or require it again
   --json                           print the stored client (without its secret) as JSON
   -h, --help                       show this help
-`,
+${PROTOCOL_HELP}`,
   async run(args, ctx) {
     const v = parse(this.name, args, UPDATE_OPTIONS);
     const id = required(v.id, 'id');
     if (v['first-party'] && v['no-first-party']) throw new UsageError('give --first-party or --no-first-party, not both');
     if (v['require-access-code'] && v['no-require-access-code']) throw new UsageError('give --require-access-code or --no-require-access-code, not both');
+    if (v['require-2fa'] && v['no-require-2fa']) throw new UsageError('give --require-2fa or --no-require-2fa, not both');
     if (v['pkce-optional'] && v['no-pkce-optional']) throw new UsageError('give --pkce-optional or --no-pkce-optional, not both');
     (v['redirect-uri'] ?? []).forEach((u) => checkRedirectUri(u, 'redirect-uri'));
     (v['post-logout-redirect-uri'] ?? []).forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
     if (v.name !== undefined && (!v.name.trim() || v.name.length > 100)) throw new UsageError('--name must be 1-100 characters');
     const types = v['allowed-user-types'] === undefined ? undefined : { value: checkedUserTypes(v['allowed-user-types']) };
     const changes = ['name', 'redirect-uri', 'post-logout-redirect-uri', 'first-party', 'no-first-party', 'allowed-user-types', 'require-access-code', 'no-require-access-code',
-      'pkce-optional', 'no-pkce-optional'].filter((k) => v[k as keyof typeof v] !== undefined);
+      'require-2fa', 'no-require-2fa', 'pkce-optional', 'no-pkce-optional', ...PROTOCOL_OPTION_NAMES].filter((k) => v[k as keyof typeof v] !== undefined);
     if (changes.length === 0) throw new UsageError('nothing to change: give at least one option (see porta clients update --help)');
 
     const { services: s } = await ctx.open();
@@ -402,9 +440,12 @@ Options:
     }
     if (v['require-access-code']) metadata.require_access_code = true;
     if (v['no-require-access-code']) delete metadata.require_access_code;
+    if (v['require-2fa']) metadata.require_2fa = true;
+    if (v['no-require-2fa']) delete metadata.require_2fa;
     if (v['pkce-optional']) metadata.pkce_optional = true;
     if (v['no-pkce-optional']) delete metadata.pkce_optional;
-    checkPolicy(metadata);
+    const { generatedSecret } = applyProtocolOptions(metadata, v);
+    checkClient(metadata);
     await validateWithProvider(s, metadata);
     await s.db.transaction(async (trx) => {
       await trx('clients').where({ client_id: id }).update({ metadata: JSON.stringify(metadata), updated_at: ctx.clock.now() });
@@ -413,10 +454,11 @@ Options:
     // People a tightened policy no longer lets in lose their grant (and its tokens) now, not at the next sign-in.
     const revoked = await revokeDisallowedGrants(s, id, metadata);
     if (revoked) await s.audit.record({ action: 'client.grants_revoked', actor: 'cli', clientId: id, details: { grants: revoked } });
-    if (v.json) return printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), grants_revoked: revoked });
+    if (v.json) return printJson(ctx.io.stdout, { ...describeClient({ metadata, source: 'database' }), grants_revoked: revoked, ...(generatedSecret ? { client_secret: generatedSecret } : {}) });
     const words = policyWords(metadata);
     const ended = revoked ? `; signed ${revoked} ${revoked === 1 ? 'person' : 'people'} no longer allowed out of it (their tokens no longer work)` : '';
     ctx.io.stdout.write(`updated client ${id}${words.length ? ` (${words.join(', ')})` : ''}; it applies from the next sign-in${ended}\n`);
+    if (generatedSecret) ctx.io.stdout.write(`its secret (shown only now; store it in the service's configuration):\n${generatedSecret}\n`);
   },
 };
 

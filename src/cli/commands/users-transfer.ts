@@ -13,7 +13,8 @@ const PROGRESS_EVERY = 1000;
 const ERRORS_SHOWN = 100;
 
 const FORMAT = `Each line is one JSON object with the fields of "porta users show --json": sub, person_code,
-username, given_name, family_name (required), email, email_verified, phone, birthdate, user_type
+username, given_name, family_name (required), email, email_verified, phone (as on the registration
+form: +39 333 1234567, or without the country code for PHONE_DEFAULT_REGION), birthdate, user_type
 (internal, external, federated), status (pending, active, disabled), locale, created_at,
 activated_at, last_login_at, password_changed_at, disabled_at (ISO 8601 or epoch milliseconds),
 and optionally password_hash: argon2id, argon2i, bcrypt ($2a$, $2b$, $2y$) or PBKDF2-SHA256 in the
@@ -46,7 +47,7 @@ Options:
     const input = file === '-' ? ctx.io.stdin : createReadStream(resolve(file), 'utf8');
     if (!input) throw new UsageError('no standard input to read from');
     const { services: s } = await ctx.open();
-    const transfer = new AccountTransfer(s.db, s.clock, (id) => s.accounts.findById(id));
+    const transfer = new AccountTransfer(s.db, s.clock, (id) => s.accounts.findById(id), s.config.phoneDefaultRegion);
     const lines = createInterface({ input, crlfDelay: Infinity });
     const result = await transfer.import(lines, (n, r) => {
       if (n % PROGRESS_EVERY === 0) ctx.io.stderr.write(`${n} lines read: ${r.created} created, ${r.updated} updated, ${r.failed.length} skipped\n`);
@@ -83,7 +84,7 @@ Options:
     if (file && existsSync(resolve(file))) throw new UsageError(`${resolve(file)} already exists; choose a new file name`);
     const { services: s } = await ctx.open();
     const withHashes = v['with-password-hashes'] === true;
-    const transfer = new AccountTransfer(s.db, s.clock, (id) => s.accounts.findById(id));
+    const transfer = new AccountTransfer(s.db, s.clock, (id) => s.accounts.findById(id), s.config.phoneDefaultRegion);
     // 0600: the file holds personal data, and hashes when asked for.
     const stream = file ? createWriteStream(resolve(file), { flags: 'wx', mode: 0o600 }) : undefined;
     let count = 0;

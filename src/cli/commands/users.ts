@@ -5,7 +5,7 @@
 import { checkUsername, emailKey, type Account, type UserType } from '../../accounts/account.js';
 import { Lockout } from '../../accounts/lockout.js';
 import { PASSWORD_MAX, PASSWORD_MIN, passwordProblems } from '../../accounts/password-policy.js';
-import { checkEmail } from '../../accounts/validation.js';
+import { checkEmail, checkPhone, formatPhone } from '../../accounts/validation.js';
 import type { Clock } from '../../clock.js';
 import { AccessCodes } from '../../flows/access-code.js';
 import { activationLink, emailReplacedNotice, emailVerification } from '../../flows/email-verify.js';
@@ -53,11 +53,11 @@ function checkedBirthdate(value: string, clock: Clock): string {
   return value;
 }
 
-/** E.164, accepting the spaces and dashes people type: "+39 333 123-4567" → "+393331234567". */
-function checkedPhone(value: string): string {
-  const phone = value.replace(/[\s\-().]/g, '');
-  if (!/^\+[1-9]\d{6,14}$/.test(phone)) throw new UsageError(`--phone must be an international number such as +39 333 1234567 (got "${value}")`);
-  return phone;
+/** Read as the registration form reads it (a number without a prefix belongs to PHONE_DEFAULT_REGION), stored as E.164. */
+function checkedPhone(value: string, region: string): string {
+  const checked = checkPhone(value, region);
+  if (checked.error) throw new UsageError(`--phone must be a phone number: with its country code (+39 333 1234567), or without it for a number of ${region} (PHONE_DEFAULT_REGION) (got "${value}")`);
+  return checked.value;
 }
 
 function checkedType(value: string | undefined): UserType {
@@ -102,7 +102,8 @@ Options:
   --family-name F       family name
   --type TYPE           internal (default) or external
   --birthdate DATE      YYYY-MM-DD
-  --phone NUMBER        international format, e.g. +39 333 1234567
+  --phone NUMBER        as on the registration form: +39 333 1234567, or 333 1234567 for a
+                        number of PHONE_DEFAULT_REGION
   --json                print {"sub", "username", "person_code"} as JSON
   -h, --help            show this help
 
@@ -119,7 +120,7 @@ Example:
       familyName: checkedName(required(v['family-name'], 'family-name'), 'family-name'),
       userType: checkedType(v.type),
       birthdate: v.birthdate === undefined ? null : checkedBirthdate(v.birthdate, ctx.clock),
-      phone: v.phone === undefined ? null : checkedPhone(v.phone),
+      phone: v.phone === undefined ? null : checkedPhone(v.phone, ctx.config().phoneDefaultRegion),
     };
     ctx.config(); // a bad configuration is reported before anyone types a password
     const password = checkedPassword(await readPassword(ctx.io), input);
@@ -269,7 +270,7 @@ Options:
       : a.status === 'pending' ? `pending: not activated${activation ? `; activation link valid until ${isoTime(activation.expiresAt)}` : '; no valid activation link'}` : 'active';
     const rows: [string, string][] = [
       ['sub', a.id], ['person code', a.personCode], ['username', cell(a.username)], ['name', `${a.givenName} ${a.familyName}`],
-      ['email', a.email ? `${a.email} (${a.emailVerified ? 'confirmed' : 'not confirmed'})` : '-'], ['phone', cell(a.phone)], ['birthdate', cell(a.birthdate)],
+      ['email', a.email ? `${a.email} (${a.emailVerified ? 'confirmed' : 'not confirmed'})` : '-'], ['phone', a.phone ? formatPhone(a.phone) : '-'], ['birthdate', cell(a.birthdate)],
       ['type', a.userType], ['status', status], ['created', isoTime(a.createdAt)!], ['activated', cell(isoTime(a.activatedAt))],
       ['last sign-in', isoTime(a.lastLoginAt) ?? 'never'], ['password set', cell(isoTime(a.passwordChangedAt))],
       ['lock', locked ? `locked until ${isoTime(locked)} (porta users unlock lifts it)` : a.failedLogins ? `not locked; ${a.failedLogins} wrong passwords in a row` : 'not locked'],

@@ -11,7 +11,7 @@ export const access = {
   'access.not_allowed.back': 'Back to the service',
 
   'access_code.title': 'Enter your access code',
-  'access_code.intro': '{client} asks for an access code the first time you sign in to it. Access codes are issued by the helpdesk: if they issued you one, it is in the email they sent you, with the subject "Your access code for {client}".',
+  'access_code.intro': '{client} asks for an access code the first time you sign in to it. Access codes are issued by the helpdesk: if they issued you one, it is in the email they sent you, with the subject “Your access code for {client}”.',
   'access_code.once': 'You need it only once: afterwards your username and password are enough.',
   'access_code.label': 'Access code',
   'access_code.hint': '8 letters and digits, for example ABCD-2345.',

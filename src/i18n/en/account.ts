@@ -148,7 +148,6 @@ export const account = {
   'expiry.change.body': 'Then we will take you on to {client}.',
 
   // Mails
-  'mail.account.greeting': 'Hello {name},',
   'mail.account.not_you': 'If this was not you, choose a new password now with “Forgot your password?”: {url}',
   'mail.reset.subject': 'Choose a new password for your university account',
   'mail.reset.intro': 'We received a request to choose a new password for your account {login}.',

@@ -62,6 +62,7 @@ export const core = {
   'dev.signed_in': 'Signed in. These are the claims the service received:',
   'dev.logout': 'Sign out',
   'dev.failed': 'The sign-in did not complete: {error}',
+  'mail.greeting': 'Hello {name},',
   'mail.footer': 'This message was sent by Porta, the university sign-in. If you did not expect it, you can ignore it.',
   'date.day': 'Day',
   'date.month': 'Month',

@@ -2,6 +2,7 @@
 import { access } from './access.js';
 import { account } from './account.js';
 import { core } from './core.js';
+import { mfa } from './mfa.js';
 import { registration } from './registration.js';
 
-export const en = { ...core, ...access, ...account, ...registration } as const;
+export const en = { ...core, ...access, ...account, ...mfa, ...registration } as const;

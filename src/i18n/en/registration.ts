@@ -75,7 +75,6 @@ export const registration = {
   'help.sent': 'If the details match a registration waiting for activation, we sent a new email. It may take a few minutes to arrive.',
   'help.limited': 'We already sent several emails in the last hour. Please wait an hour before asking again.',
 
-  'mail.greeting': 'Hello {name},',
   'mail.person_code': 'Your person code is {code}.',
   'mail.link_valid_hours': 'The link is valid for {hours} hours and can be used once.',
   'mail.activation.subject': 'Activate your university account',

@@ -13,7 +13,7 @@ export const access: Record<keyof typeof en, string> = {
   'access.not_allowed.back': 'Torna al servizio',
 
   'access_code.title': 'Inserisci il codice di accesso',
-  'access_code.intro': '{client} chiede un codice di accesso la prima volta che vi accedi. I codici di accesso li rilascia l\'helpdesk: se te ne ha rilasciato uno, lo trovi nell\'email che ti ha inviato, con oggetto "Il tuo codice di accesso per {client}".',
+  'access_code.intro': '{client} chiede un codice di accesso la prima volta che vi accedi. I codici di accesso li rilascia l’helpdesk: se te ne ha rilasciato uno, lo trovi nell’email che ti ha inviato, con oggetto “Il tuo codice di accesso per {client}”.',
   'access_code.once': 'Serve una volta sola: in seguito bastano nome utente e password.',
   'access_code.label': 'Codice di accesso',
   'access_code.hint': '8 lettere e cifre, per esempio ABCD-2345.',

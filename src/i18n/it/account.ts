@@ -142,7 +142,6 @@ export const account: Record<keyof typeof enAccount, string> = {
   'expiry.change.title': 'Scegli una nuova password',
   'expiry.change.body': 'Poi ti porteremo su {client}.',
 
-  'mail.account.greeting': 'Ciao {name},',
   'mail.account.not_you': 'Se non sei stato tu, scegli subito una nuova password con “Hai dimenticato la password?”: {url}',
   'mail.reset.subject': 'Scegli una nuova password per il tuo account di ateneo',
   'mail.reset.intro': 'Abbiamo ricevuto una richiesta di scegliere una nuova password per il tuo account {login}.',

@@ -63,6 +63,7 @@ export const core: Record<keyof typeof en, string> = {
   'dev.signed_in': 'Accesso effettuato. Questi sono i dati ricevuti dal servizio:',
   'dev.logout': 'Esci',
   'dev.failed': 'L’accesso non è stato completato: {error}',
+  'mail.greeting': 'Ciao {name},',
   'mail.footer': 'Questo messaggio è stato inviato da Porta, l’accesso di ateneo. Se non lo aspettavi, puoi ignorarlo.',
   'date.day': 'Giorno',
   'date.month': 'Mese',

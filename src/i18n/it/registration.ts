@@ -76,7 +76,6 @@ export const registration: Record<keyof typeof en, string> = {
   'help.sent': 'Se i dati corrispondono a una registrazione in attesa di attivazione, abbiamo inviato una nuova email. Potrebbe arrivare tra qualche minuto.',
   'help.limited': 'Abbiamo già inviato diverse email nell’ultima ora. Attendi un’ora prima di chiedere di nuovo.',
 
-  'mail.greeting': 'Gentile {name},',
   'mail.person_code': 'Il tuo codice persona è {code}.',
   'mail.link_valid_hours': 'Il link è valido per {hours} ore e si può usare una sola volta.',
   'mail.activation.subject': 'Attiva il tuo account di ateneo',
