@@ -21,6 +21,7 @@ import { formatDate, formatDateTime } from '../src/i18n/format.js';
 import type { MessageKey } from '../src/i18n/index.js';
 import { loginName } from '../src/mail/account.js';
 import { passwordExpiresAt, passwordExpiryState } from '../src/policy/password-expiry.js';
+import { sessionLifetimeSeconds } from '../src/provider.js';
 import type { Services } from '../src/services.js';
 import { AccountSessions } from '../src/storage/sessions.js';
 import { field, form } from './forms.js';
@@ -66,6 +67,8 @@ export function accountRoutes(provider: Provider, s: Services): Router {
     // as signed out too: the sign-in it is sent to runs the password_expired check, which asks for a new
     // password first, as for any service.
     if (account?.status !== 'active' || passwordExpiryState(account, s.config, s.clock.now()) === 'expired') return undefined;
+    // Using the personal area is using the session: its idle timeout starts again.
+    await session.save(sessionLifetimeSeconds(s.config, s.clock.now(), session.loginTs));
     return { account, session };
   }
 

@@ -16,12 +16,13 @@ import { AppError } from '../src/errors.js';
 import { pageContext } from '../src/http/context.js';
 import { enrolmentCodeMail } from '../src/mail/mfa.js';
 import { loginName } from '../src/mail/account.js';
-import { acrFor, PASSWORD_AMR, withSecondFactor, type SecondFactorAmr } from '../src/mfa/assurance.js';
+import { PASSWORD_AMR, withSecondFactor, type SecondFactorAmr } from '../src/mfa/assurance.js';
 import { Enrolments, type Enrolment } from '../src/mfa/enrolment.js';
 import { notifyMfaChange } from '../src/mfa/notices.js';
 import { DuplicateMethodName, METHOD_NAME_MAX, type Verified } from '../src/mfa/second-factors.js';
 import { groupedSecret, qrSvg, totpUri } from '../src/mfa/totp.js';
 import { passwordTypedNow, SECOND_FACTOR_PROMPT, type SecondFactorResult } from '../src/policy/second-factor.js';
+import { loginResult } from '../src/provider.js';
 import type { Services } from '../src/services.js';
 import { field, form } from './forms.js';
 import { perIp } from './recovery.js';
@@ -149,7 +150,7 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
     const loginTs = (st.details.prompt.details as { login_ts?: number | null }).login_ts;
     const done: SecondFactorResult = { sso: !st.fresh };
     await provider.interactionFinished(ctx.req, ctx.res, {
-      login: { accountId: st.account.id, amr, acr: acrFor(amr), ...(loginTs ? { ts: loginTs } : {}) },
+      login: loginResult(s.clock, st.account.id, amr, loginTs),
       [SECOND_FACTOR_PROMPT]: done,
     }, { mergeWithLastSubmission: true });
   }
@@ -210,7 +211,7 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
       return render(ctx, st, delayMessage(ctx, s, result) ?? ctx.state.t('mfa.password.wrong'), 422);
     }
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId: st.clientId, ip: ctx.ip, details: { step: 'second_factor' } });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: account.id, amr: PASSWORD_AMR, acr: acrFor(PASSWORD_AMR) } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, PASSWORD_AMR) }, { mergeWithLastSubmission: false });
   });
 
   /** The set-up steps: only with no method yet and right after the password. */

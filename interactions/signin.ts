@@ -8,8 +8,9 @@ import type Provider from 'oidc-provider';
 import type { Authenticator, AuthResult } from '../src/accounts/authenticate.js';
 import { pageContext } from '../src/http/context.js';
 import { formatDateTime } from '../src/i18n/format.js';
-import { acrFor, PASSWORD_AMR } from '../src/mfa/assurance.js';
+import { PASSWORD_AMR } from '../src/mfa/assurance.js';
 import type { MessageKey } from '../src/i18n/index.js';
+import { loginResult } from '../src/provider.js';
 import type { Services } from '../src/services.js';
 import { inactiveAccountMessage } from './access.js';
 import { field, form } from './forms.js';
@@ -92,7 +93,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     await s.accounts.recordLogin(account.id);
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip });
     await provider.interactionFinished(ctx.req, ctx.res, {
-      login: { accountId: account.id, amr: PASSWORD_AMR, acr: acrFor(PASSWORD_AMR) },
+      login: loginResult(s.clock, account.id, PASSWORD_AMR),
     }, { mergeWithLastSubmission: false });
   });
 

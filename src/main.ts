@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { checkClusterConfig, runPrimary } from './cluster.js';
 import { createLogger } from './logger.js';
 import { start } from './server.js';
+import { DatabaseNotWritable } from './storage/db.js';
 
 async function main() {
   let config;
@@ -41,6 +42,7 @@ async function main() {
       process.stderr.write(`porta: ${err.message}\n`);
       process.exit(2);
     }
+    if (err instanceof DatabaseNotWritable) process.stderr.write(`porta: ${err.message}\n`);
     logger.fatal({ err }, 'could not start');
     process.exit(1);
   }

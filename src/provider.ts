@@ -1,11 +1,13 @@
 /** Config → oidc-provider: claims, lifetimes, features, cookies, consent rules and Porta's pages. */
 import type { Context } from 'koa';
+import type { Config } from '../config/schema.js';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
 import { CLIENT_AUTH_METHODS, PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
-import { ACR_VALUES } from './mfa/assurance.js';
+import { acrFor, ACR_VALUES } from './mfa/assurance.js';
+import { epochSeconds, type Clock } from './clock.js';
 import { buildPolicy } from './policy/index.js';
 import { policyAllows } from './policy/grants.js';
 import { pageContext } from './http/context.js';
@@ -71,7 +73,7 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
       IdToken: config.idTokenTtlSeconds,
       RefreshToken: config.refreshTokenTtlSeconds,
       Interaction: config.interactionTtlSeconds,
-      Session: config.sessionTtlSeconds,
+      Session: (_ctx, session) => sessionLifetimeSeconds(config, s.clock.now(), session.loginTs),
       Grant: config.refreshTokenTtlSeconds,
     },
     // A client that is allowed the refresh_token grant gets refresh tokens; no prompt=consent dance.
@@ -150,6 +152,26 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
   // oidc-provider emits server_error for failures it caught; log them with their cause.
   provider.on('server_error', (ctx: Context, err: Error) => (ctx.state?.log ?? s.logger).error({ err }, 'provider server_error'));
   return provider;
+}
+
+/**
+ * How long a session lives from now, set again each time it is used (oidc-provider saves the session on
+ * every authorization request that finds it; the personal area touches it too): the idle timeout, but
+ * never past the absolute lifetime counted from the sign-in.
+ */
+export function sessionLifetimeSeconds(config: Pick<Config, 'sessionTtlSeconds' | 'sessionIdleTimeoutMinutes'>, now: number, loginTs: number | undefined): number {
+  const left = loginTs ? loginTs + config.sessionTtlSeconds - Math.floor(now / 1000) : config.sessionTtlSeconds;
+  const idle = config.sessionIdleTimeoutMinutes * 60 || Infinity;
+  return Math.max(1, Math.min(idle, left));
+}
+
+/**
+ * The `login` result every sign-in step finishes with: the session's amr and its acr; the sign-in time
+ * on Porta's clock (a step-up keeps the original one); `remember: false`, so the SSO cookie is a
+ * browser-session cookie (README, "Sessions").
+ */
+export function loginResult(clock: Clock, accountId: string, amr: string[], loginTs?: number | null) {
+  return { accountId, amr, acr: acrFor(amr), ts: loginTs ?? epochSeconds(clock), remember: false };
 }
 
 /**

@@ -19,7 +19,8 @@ let n = 0;
 beforeAll(async () => { smtp = await new SmtpCatcher().start(); });
 afterAll(() => smtp.stop());
 beforeEach(async () => {
-  porta = await startPorta({ smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000 });
+  // Sessions here outlive days of the moved clock: no idle timeout (test/session-idle.test.ts has it).
+  porta = await startPorta({ smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000, sessionIdleTimeoutMinutes: 0 });
   admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
   grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
 });

@@ -4,8 +4,8 @@
  * is oidc-provider's adapter, whose few statements (plain SQL both understand) run directly on the
  * SQLite connection when they can: see sqliteConnection().
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
@@ -128,6 +128,7 @@ const MIGRATION_WAIT_MS = 120_000;
  * (knex's own lock row makes a second migrator fail rather than wait, and creating its tables races).
  */
 export async function migrate(db: Db, { waitMs = MIGRATION_WAIT_MS } = {}): Promise<string[]> {
+  await assertWritable(db);
   const latest = async () => ((await db.migrate.latest({ migrationSource })) as [number, string[]])[1];
   if (db.client.config.client !== 'pg') return latest();
   // On a connection of its own, held until the migrations are done (a session-level lock).
@@ -145,6 +146,45 @@ export async function migrate(db: Db, { waitMs = MIGRATION_WAIT_MS } = {}): Prom
     }
   } finally {
     await db.client.releaseConnection(conn);
+  }
+}
+
+/** The database cannot be written: said as such, before knex would report it as a locked migration table. */
+export class DatabaseNotWritable extends Error {
+  override name = 'DatabaseNotWritable';
+}
+
+const writable = (path: string) => {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Run before migrating (server, cluster primary, CLI). SQLite writes the file and creates its -wal and
+ * -shm files next to it; PostgreSQL may give a read-only session (default_transaction_read_only, a
+ * standby, a read-only role setting).
+ */
+async function assertWritable(db: Db): Promise<void> {
+  if (db.client.config.client === 'pg') {
+    const { rows } = (await db.raw('SHOW transaction_read_only')) as { rows: { transaction_read_only: string }[] };
+    if (rows[0]?.transaction_read_only === 'on') {
+      const { database, host } = await db.raw('SELECT current_database() AS database, inet_server_addr() AS host').then((r: { rows: { database: string; host: string | null }[] }) => r.rows[0]!);
+      throw new DatabaseNotWritable(`the database ${database} at ${host ?? 'the local socket'} is read-only: its sessions are read-only transactions (default_transaction_read_only is on, for the database or the role, or the server is a standby); point DATABASE_URL at a writable primary`);
+    }
+    return;
+  }
+  const file = (db.client.config.connection as { filename: string }).filename;
+  if (file === ':memory:') return;
+  const path = resolve(file);
+  if (existsSync(path) && !writable(path)) {
+    throw new DatabaseNotWritable(`the database at ${path} is read-only: this process (uid ${process.getuid?.() ?? '?'}) may not write the file; give it write permission`);
+  }
+  if (!writable(dirname(path))) {
+    throw new DatabaseNotWritable(`the database at ${path} is read-only: this process (uid ${process.getuid?.() ?? '?'}) may not write its directory ${dirname(path)}, where SQLite creates the database and its -wal and -shm files`);
   }
 }
 
