@@ -67,7 +67,7 @@ export function registrationRoutes(provider: Provider, s: Services, registration
     Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v && ctx.state.t(v, { age: config.registrationMinimumAge })]));
 
   router.get('/register', (ctx) => {
-    html(ctx, registerPage(pageContext(ctx, ctx.originalUrl), { mode: config.registrationMode, values: {}, errors: {}, privacyUrl: config.privacyNoticeUrl, interactionUid: interactionOf(ctx.query.interaction) }));
+    html(ctx, registerPage(pageContext(ctx, ctx.originalUrl), { mode: config.registrationMode, values: {}, errors: {}, privacyUrl: config.privacyNoticeUrl, phoneRegion: config.phoneDefaultRegion, interactionUid: interactionOf(ctx.query.interaction) }));
   });
 
   router.post('/register', form, async (ctx) => {
@@ -93,7 +93,7 @@ export function registrationRoutes(provider: Provider, s: Services, registration
     errors.privacy = !config.privacyNoticeUrl || values.privacy === 'yes' ? undefined : 'register.privacy_required';
 
     const page = pageContext(ctx, '/register');
-    const again = (status: number, notice?: string) => html(ctx, registerPage(page, { mode: config.registrationMode, values, errors: say(ctx, errors), privacyUrl: config.privacyNoticeUrl, interactionUid, notice }), status);
+    const again = (status: number, notice?: string) => html(ctx, registerPage(page, { mode: config.registrationMode, values, errors: say(ctx, errors), privacyUrl: config.privacyNoticeUrl, phoneRegion: config.phoneDefaultRegion, interactionUid, notice }), status);
     if (Object.values(errors).some(Boolean)) return again(422);
 
     const sent = (personCode: string) => {

@@ -7,7 +7,7 @@
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { DAY } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 import { run } from '../src/cli/run.js';
 import { fromRoot } from '../src/paths.js';
@@ -22,8 +22,8 @@ const CONTACT = 'partners@university.example';
 
 async function boot() {
   porta = await startPorta({ smtpUrl: smtp.url, accessCodeContact: CONTACT, accessCodeMaxAttempts: 3 });
-  portal = await relyingParty(porta.issuer, 'partner-portal', 'test-partner-portal-secret-0123456789abcd', 'http://rp.test/partner-portal/cb');
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  portal = await fixtureRp(porta.issuer, 'partner-portal');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
 }
 
 beforeAll(async () => {
@@ -93,8 +93,8 @@ describe('first sign-in to a service that asks for an access code', () => {
     expect((await browser.go((await portal.authorize()).url)).location).toMatch(/^http:\/\/rp\.test\/partner-portal\/cb\?code=/);
 
     porta = await porta.restart();
-    portal = await relyingParty(porta.issuer, 'partner-portal', 'test-partner-portal-secret-0123456789abcd', 'http://rp.test/partner-portal/cb');
-    admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+    portal = await fixtureRp(porta.issuer, 'partner-portal');
+    admissions = await fixtureRp(porta.issuer, 'admissions');
     const second = await toCodePage(new Browser(porta.issuer), account);
     expect(second.page.body).not.toContain('access code');
     expect(second.page.body).toContain('Partner portal asks to:');

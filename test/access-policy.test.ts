@@ -1,7 +1,7 @@
 /** Who may enter which service: allowed user types per client, checked on every authorization (also SSO), and disabled or pending accounts at sign-in. */
 import { alertText, Browser } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 
 let porta: TestPorta;
 let library: Rp;
@@ -9,8 +9,8 @@ let admissions: Rp;
 
 beforeAll(async () => {
   porta = await startPorta({ helpdeskContact: 'helpdesk@university.example' });
-  library = await relyingParty(porta.issuer, 'digital-library', 'test-library-secret-0123456789abcdefghij', 'http://rp.test/library/cb');
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  library = await fixtureRp(porta.issuer, 'digital-library');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
 });
 afterAll(() => porta.stop());
 

@@ -5,7 +5,7 @@ import { AccountAdmin } from '../src/storage/account-admin.js';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { DAY, HOUR } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 
 const NEW_PASSWORD = 'Sentiero di montagna 77';
@@ -18,8 +18,8 @@ let n = 0;
 beforeAll(async () => {
   smtp = await new SmtpCatcher().start();
   porta = await startPorta({ smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000 });
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
-  grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
+  grants = await fixtureRp(porta.issuer, 'grants');
 });
 afterAll(async () => {
   await porta.stop();

@@ -7,7 +7,7 @@ import { openDatabase } from '../src/storage/db.js';
 import { Browser } from './helpers/browser.js';
 import { sqliteOnlyTest } from './helpers/database.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty } from './helpers/rp.js';
+import { fixtureRp } from './helpers/rp.js';
 
 let porta: TestPorta;
 afterEach(() => porta?.stop());
@@ -40,7 +40,7 @@ sqliteOnlyTest('a backup taken while serving holds the data, and Porta runs from
   // Restore: run Porta on the copy and sign in.
   await porta.stop();
   porta = await startPorta({ databaseUrl: file });
-  const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  const rp = await fixtureRp(porta.issuer, 'admissions');
   const browser = new Browser(porta.issuer);
   const page = await browser.go((await rp.authorize()).url);
   const back = await browser.submit(page, /\/login$/, { login: account.username!, password: TEST_PASSWORD });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { StillClock, type TestClock } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 
 let smtp: SmtpCatcher;
@@ -34,7 +34,7 @@ let booted: Record<string, unknown> = {};
 async function boot(overrides: Record<string, unknown> = {}, clock: TestClock = new StillClock()) {
   booted = overrides;
   porta = await startPorta({ smtpUrl: smtp.url, ...overrides }, { dir: mkdtempSync(join(tmpdir(), 'porta-test-')), clock });
-  rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  rp = await fixtureRp(porta.issuer, 'admissions');
 }
 
 /** One sign-in attempt from a fresh browser; `headers` e.g. an X-Forwarded-For a proxy would add. */
@@ -95,7 +95,7 @@ test('the lock holds across a restart and `porta users unlock` lifts it', async 
   const account = await porta.createAccount();
   for (let i = 0; i < 2; i++) await attempt(account.username!, `wrong-password-${i}`);
   porta = await porta.restart();
-  rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  rp = await fixtureRp(porta.issuer, 'admissions');
   expect(alertText((await attempt(account.username!, TEST_PASSWORD)).body)).toMatch(LOCKED);
 
   const { run } = await import('../src/cli/run.js');
@@ -143,7 +143,7 @@ describe('parallel attempts are counted one by one', () => {
   /** A second server on the same SQLite file and settings (its own connection and rate limiters), as a second process would be. */
   async function secondServer() {
     second = await startPorta({ smtpUrl: smtp.url, ...booted }, { dir: porta.dir, clock: porta.clock, databaseUrl: porta.databaseUrl });
-    return { porta: second, rp: await relyingParty(second.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb') };
+    return { porta: second, rp: await fixtureRp(second.issuer, 'admissions') };
   }
 
   for (const where of ['one server', 'two servers on one database'] as const) {

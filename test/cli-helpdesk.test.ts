@@ -208,8 +208,8 @@ describe('porta users disable, enable, unlock, delete', () => {
   test('delete needs --yes, then removes the account and what it held; its events stay', async () => {
     const a = await porta.createAccount();
     const browser = new Browser(porta.issuer);
-    const { relyingParty } = await import('./helpers/rp.js');
-    const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+    const { fixtureRp } = await import('./helpers/rp.js');
+    const rp = await fixtureRp(porta.issuer, 'admissions');
     const login = await browser.go((await rp.authorize()).url);
     expect((await browser.submit(login, /\/login$/, { login: a.username!, password: TEST_PASSWORD })).location).toMatch(/\?code=/);
     expect(Number((await porta.services.db('oidc_payloads').where({ account_id: a.id }).count({ n: '*' }).first() as { n: number }).n)).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty } from './helpers/rp.js';
+import { fixtureRp, relyingParty } from './helpers/rp.js';
 
 let porta: TestPorta;
 afterEach(() => porta?.stop());
@@ -64,7 +64,7 @@ test.each([
 
 test('a public client must use PKCE', async () => {
   porta = await startPorta();
-  const rp = await relyingParty(porta.issuer, 'informastudenti', undefined, 'http://rp.test/informastudenti/cb');
+  const rp = await fixtureRp(porta.issuer, 'informastudenti');
   const withoutPkce = new URL((await rp.authorize()).url);
   withoutPkce.searchParams.delete('code_challenge');
   withoutPkce.searchParams.delete('code_challenge_method');
@@ -84,7 +84,7 @@ test('a password hashed with weaker parameters is rehashed at sign-in', async ()
   expect(account.passwordHash).toContain('t=2');
   // Restart with a higher time cost: the next sign-in upgrades the stored hash.
   porta = await porta.restart({ argon2TimeCost: 3 });
-  const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  const rp = await fixtureRp(porta.issuer, 'admissions');
   await signIn(new Browser(porta.issuer), rp, account.username!);
   const after = await porta.services.accounts.findById(account.id);
   expect(after!.passwordHash).toContain('t=3');

@@ -7,7 +7,7 @@ import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { Browser } from './helpers/browser.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
-import { relyingParty } from './helpers/rp.js';
+import { fixtureRp } from './helpers/rp.js';
 
 jest.setTimeout(180_000);
 let porta: TestPorta;
@@ -29,7 +29,7 @@ const QUERY_PAGES = ['/auth', '/interaction/:uid', '/activate', '/register', '/r
 beforeAll(async () => {
   porta = await startPorta({ registrationsPerIpPerHour: 100_000, loginFailuresPerIpPer15Minutes: 1_000_000, tokenRequestsPerIpPerMinute: 0 });
   await porta.createAccount({ username: 'fuzz.target' });
-  const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  const rp = await fixtureRp(porta.issuer, 'admissions');
   browser = new Browser(porta.issuer);
   const page = await browser.go((await rp.authorize()).url);
   csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;

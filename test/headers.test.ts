@@ -1,7 +1,7 @@
 /** Security headers on every page, and cookies that are HttpOnly, SameSite=Lax and Secure behind HTTPS. */
 import { Browser } from './helpers/browser.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
-import { relyingParty } from './helpers/rp.js';
+import { fixtureRp } from './helpers/rp.js';
 
 let porta: TestPorta;
 afterEach(() => porta?.stop());
@@ -14,7 +14,7 @@ const PAGES = [
 
 test('every page carries the security headers', async () => {
   porta = await startPorta();
-  const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  const rp = await fixtureRp(porta.issuer, 'admissions');
   const browser = new Browser(porta.issuer);
   const login = await browser.request((await rp.authorize()).url);
   for (const path of [...PAGES, new URL(login.location!).pathname]) {

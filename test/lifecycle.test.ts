@@ -6,7 +6,7 @@
 import { alertText, Browser } from './helpers/browser.js';
 import { DAY, HOUR } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 import type { Account } from '../src/accounts/account.js';
 import { run } from '../src/cli/run.js';
@@ -24,7 +24,7 @@ afterAll(() => smtp.stop());
 beforeEach(async () => {
   // Sessions outlive the test's months, so disabling is seen to end them.
   porta = await startPorta({ smtpUrl: smtp.url, sessionTtlSeconds: 31536000, helpdeskContact: 'helpdesk@university.example' });
-  rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  rp = await fixtureRp(porta.issuer, 'admissions');
 });
 afterEach(() => porta.stop());
 

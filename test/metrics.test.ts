@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { Browser } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty } from './helpers/rp.js';
+import { fixtureRp } from './helpers/rp.js';
 
 const TOKEN = 'metrics-token-0123456789abcdefghijklmnop';
 
@@ -44,7 +44,7 @@ describe('metrics', () => {
     expect((await fetch(`${porta.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN.slice(1)}x` } })).status).toBe(404);
 
     const account = await porta.createAccount();
-    const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+    const rp = await fixtureRp(porta.issuer, 'admissions');
     for (const password of ['Wrong-Password-000', TEST_PASSWORD]) {
       const pending = await rp.authorize();
       const browser = new Browser(porta.issuer);
@@ -76,7 +76,7 @@ describe('metrics', () => {
   test('a lockout is counted once, however many refused sign-ins follow it', async () => {
     porta = await startPorta({ metricsToken: TOKEN, loginLockoutThreshold: 2, loginDelayAfterFailures: 10 });
     const account = await porta.createAccount();
-    const rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+    const rp = await fixtureRp(porta.issuer, 'admissions');
     for (let i = 0; i < 3; i++) {
       const browser = new Browser(porta.issuer);
       await browser.submit(await browser.go((await rp.authorize()).url), /\/login$/, { login: account.username!, password: 'Wrong-Password-000' });

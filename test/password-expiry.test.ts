@@ -6,7 +6,7 @@ import { passwordExpiryState } from '../src/policy/password-expiry.js';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { DAY } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 
 const NEW_PASSWORD = 'Sentiero di montagna 77';
@@ -21,8 +21,8 @@ afterAll(() => smtp.stop());
 beforeEach(async () => {
   // Sessions here outlive days of the moved clock: no idle timeout (test/session-idle.test.ts has it).
   porta = await startPorta({ smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000, sessionIdleTimeoutMinutes: 0 });
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
-  grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
+  grants = await fixtureRp(porta.issuer, 'grants');
 });
 afterEach(() => porta.stop());
 

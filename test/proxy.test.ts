@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { alertText, Browser, findForm } from './helpers/browser.js';
 import { productionSettings, startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 
 let porta: TestPorta;
 let rp: Rp;
@@ -15,7 +15,7 @@ afterEach(() => porta?.stop());
 /** Production (the test clients' secrets are not development ones). */
 async function boot(overrides: Record<string, unknown> = {}) {
   porta = await startPorta({ ...(await productionSettings()), trustProxy: true, ...overrides });
-  rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  rp = await fixtureRp(porta.issuer, 'admissions');
 }
 
 async function attempt(login: string, password: string, forwardedFor: string) {

@@ -2,7 +2,7 @@
 import * as oidc from 'openid-client';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 
 const NEW_PASSWORD = 'Sentiero di montagna 77';
@@ -17,7 +17,7 @@ afterEach(() => porta?.stop());
 
 async function boot(overrides: Record<string, unknown> = {}) {
   porta = await startPorta({ smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000, recoveryMailsPerAccountPerHour: 100, ...overrides });
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
 }
 
 /** An account with an address of its own, so mails to it are told apart across tests. */

@@ -5,7 +5,7 @@
  */
 import { launchChromium, PHONE, type ChromiumSession } from './helpers/chromium.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
-import { relyingParty } from './helpers/rp.js';
+import { fixtureRp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 
 const PASSWORD = 'Tramonto sul lago 42';
@@ -109,7 +109,7 @@ test('the language switch on "Check your inbox" keeps the page', async () => {
 
 test('activating on the phone offers no dead sign-in; on the laptop that started it, the sign-in continues', async () => {
   porta = await startPorta({ smtpUrl: smtp.url });
-  const admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  const admissions = await fixtureRp(porta.issuer, 'admissions');
   const laptop = await browser();
   const registerFromSignIn = async () => {
     await laptop.goto((await admissions.authorize()).url);
@@ -140,7 +140,7 @@ test('activating on the phone offers no dead sign-in; on the laptop that started
 
 test('signing in to an account not activated yet offers a link to a new activation email', async () => {
   porta = await startPorta({ smtpUrl: smtp.url });
-  const admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  const admissions = await fixtureRp(porta.issuer, 'admissions');
   const page = await browser({ viewport: PHONE });
   const me = { email: `pending${unique()}@example.org`, username: `pending${unique()}` };
   await page.goto(`${porta.issuer}/register`);

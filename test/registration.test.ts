@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { HOUR } from './helpers/clock.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 import { drainBackground } from '../src/flows/background.js';
 
@@ -19,7 +19,7 @@ afterEach(() => porta?.stop());
 
 async function boot(overrides: Record<string, unknown> = {}) {
   porta = await startPorta({ smtpUrl: smtp.url, registrationsPerIpPerHour: 1000, ...overrides });
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
 }
 
 /** A date of birth as typed in its three fields. */
@@ -412,6 +412,21 @@ describe('choose-credentials mode (default)', () => {
     const page = await register(browser, me);
     expect(page.body).toContain('Controlla la posta');
     expect((await smtp.last(me.email)).subject).toBe('Attiva il tuo account di ateneo');
+  });
+
+  test('the phone hint names PHONE_DEFAULT_REGION, and a number without a country code is read as one of it', async () => {
+    await boot();
+    expect((await new Browser(porta.issuer).go('/register')).body).toContain('Without a country code the number is read as a number in Italy; for other countries add the code, for example +44 20 7946 0958.');
+    expect((await new Browser(porta.issuer, { 'accept-language': 'it' }).go('/register')).body)
+      .toContain('Senza prefisso internazionale il numero è letto come numero di questo paese: Italia. Per gli altri paesi scrivi il prefisso, per esempio +44 20 7946 0958.');
+    await porta.stop();
+
+    await boot({ phoneDefaultRegion: 'GB' });
+    const browser = new Browser(porta.issuer);
+    expect((await browser.go('/register')).body).toContain('Without a country code the number is read as a number in United Kingdom; for other countries add the code, for example +39 06 4991 1234.');
+    const me = person({ phone: '020 7946 0958' });
+    expect((await register(browser, me)).body).toContain('Check your inbox');
+    expect((await porta.services.accounts.findByEmail(me.email))?.phone).toBe('+442079460958');
   });
 });
 

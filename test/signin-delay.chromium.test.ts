@@ -10,7 +10,7 @@ import { alertText, Browser } from './helpers/browser.js';
 import { launchChromium, type ChromiumSession } from './helpers/chromium.js';
 import { StillClock } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 
 jest.setTimeout(60_000);
 let porta: TestPorta;
@@ -19,7 +19,7 @@ let chromium: ChromiumSession;
 
 beforeAll(async () => {
   porta = await startPorta({ loginDelayAfterFailures: 2, loginLockoutThreshold: 50 }, { dir: mkdtempSync(join(tmpdir(), 'porta-test-')), clock: new StillClock() });
-  rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  rp = await fixtureRp(porta.issuer, 'admissions');
   chromium = await launchChromium();
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { alertText, Browser } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, signInThrough, type Rp } from './helpers/rp.js';
 
 let porta: TestPorta;
 let admissions: Rp;
@@ -12,18 +12,16 @@ let partner: Rp;
 
 beforeAll(async () => {
   porta = await startPorta();
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
-  grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
-  partner = await relyingParty(porta.issuer, 'partner-tool', 'test-partner-secret-0123456789abcdefghij', 'http://rp.test/partner/cb');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
+  grants = await fixtureRp(porta.issuer, 'grants');
+  partner = await fixtureRp(porta.issuer, 'partner-tool');
 });
 afterAll(() => porta.stop());
 
 /** Authorize → login page → credentials → back at the RP with a code. */
 async function signIn(browser: Browser, rp: Rp, login: string, password = TEST_PASSWORD, params: Record<string, string> = {}) {
-  const pending = await rp.authorize(params);
-  const loginPage = await browser.go(pending.url);
-  expect(loginPage.status).toBe(200);
-  const done = await browser.submit(loginPage, /\/login$/, { login, password });
+  const { pending, signInPage, done } = await signInThrough(rp, browser, login, password, params);
+  expect(signInPage.status).toBe(200);
   return { pending, done };
 }
 

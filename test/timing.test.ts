@@ -6,7 +6,7 @@
 import { jest } from '@jest/globals';
 import { Browser } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 
 const SAMPLES = 15;
@@ -24,7 +24,7 @@ beforeAll(async () => {
     loginAttemptsPerAccountPer15Minutes: 100000,
     registrationsPerIpPerHour: 100000, activationResendPerHour: 100,
   });
-  rp = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  rp = await fixtureRp(porta.issuer, 'admissions');
 });
 afterAll(async () => {
   await porta.stop();

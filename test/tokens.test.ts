@@ -6,7 +6,7 @@
 import * as oidc from 'openid-client';
 import { Browser } from './helpers/browser.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, relyingParty, signInThrough, type Rp } from './helpers/rp.js';
 import { run } from '../src/cli/run.js';
 import { fromRoot } from '../src/paths.js';
 import type { Account } from '../src/accounts/account.js';
@@ -21,8 +21,8 @@ let grants: Rp;
 
 beforeAll(async () => {
   porta = await startPorta();
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
-  grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
+  grants = await fixtureRp(porta.issuer, 'grants');
 });
 afterAll(() => porta.stop());
 
@@ -37,11 +37,9 @@ async function cli(...argv: string[]) {
 
 /** Signs in through the RP and exchanges the code: the RP's tokens. */
 async function tokensFor(rp: Rp, account: Account, browser = new Browser(porta.issuer)) {
-  const pending = await rp.authorize({ scope: 'openid' });
-  const login = await browser.go(pending.url);
-  const back = await browser.submit(login, /\/login$/, { login: account.username!, password: TEST_PASSWORD });
-  expect(back.location).toMatch(new RegExp(`^${rp.redirectUri}\\?code=`));
-  return rp.callback(back.location!, pending);
+  const { pending, done } = await signInThrough(rp, browser, account.username!);
+  expect(done.location).toMatch(new RegExp(`^${rp.redirectUri}\\?code=`));
+  return rp.callback(done.location!, pending);
 }
 
 describe('PKCE', () => {
@@ -109,7 +107,7 @@ describe('a grant the client policy no longer allows', () => {
   }
 
   test('revoking an access code signs the person out of the service: refresh token and access token stop working', async () => {
-    const portal = await relyingParty(porta.issuer, 'partner-portal', 'test-partner-portal-secret-0123456789abcd', 'http://rp.test/partner-portal/cb');
+    const portal = await fixtureRp(porta.issuer, 'partner-portal');
     const account = await porta.createAccount();
     const { code } = await new AccessCodes(porta.services).issue(account, 'partner-portal');
     const browser = new Browser(porta.issuer);
@@ -153,13 +151,13 @@ describe('a grant the client policy no longer allows', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'porta-clients-')), 'clients.json');
     writeFileSync(file, JSON.stringify(clients));
     porta = await porta.restart({ clientsFile: file });
-    admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+    admissions = await fixtureRp(porta.issuer, 'admissions');
     try {
       await expectRefreshRefused(admissions, tokens.refresh_token!);
     } finally {
       porta = await porta.restart({ clientsFile: fromRoot('test/fixtures/clients.json') });
-      admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
-      grants = await relyingParty(porta.issuer, 'grants', 'test-grants-secret-0123456789abcdefghij', 'http://rp.test/grants/cb');
+      admissions = await fixtureRp(porta.issuer, 'admissions');
+      grants = await fixtureRp(porta.issuer, 'grants');
     }
   });
 });

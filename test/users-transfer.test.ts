@@ -14,7 +14,7 @@ import { run, type CliIO } from '../src/cli/run.js';
 import { fromRoot } from '../src/paths.js';
 import { Browser } from './helpers/browser.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
-import { relyingParty, type Rp } from './helpers/rp.js';
+import { fixtureRp, signInThrough, type Rp } from './helpers/rp.js';
 
 const PASSWORD = 'Imported-Passw0rd-42';
 
@@ -24,7 +24,7 @@ let work: string;
 
 beforeAll(async () => {
   porta = await startPorta();
-  admissions = await relyingParty(porta.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
+  admissions = await fixtureRp(porta.issuer, 'admissions');
   work = mkdtempSync(join(tmpdir(), 'porta-transfer-'));
 });
 afterAll(async () => {
@@ -66,12 +66,7 @@ function pbkdf2Hash(password: string, rounds: number): string {
   return `$pbkdf2-sha256$${rounds}$${ab64(salt)}$${ab64(key)}`;
 }
 
-async function signIn(login: string, password: string) {
-  const pending = await admissions.authorize();
-  const browser = new Browser(porta.issuer);
-  const page = await browser.go(pending.url);
-  return browser.submit(page, /\/login$/, { login, password });
-}
+const signIn = async (login: string, password: string) => (await signInThrough(admissions, new Browser(porta.issuer), login, password)).done;
 
 const storedHash = async (username: string) => (await porta.services.accounts.findByLogin(username))!.passwordHash!;
 
@@ -204,10 +199,8 @@ describe('porta users export', () => {
 
     const other = await startPorta({ databaseUrl: fresh });
     try {
-      const rp = await relyingParty(other.issuer, 'admissions', 'test-admissions-secret-0123456789abcdef', 'http://rp.test/admissions/cb');
-      const pending = await rp.authorize();
-      const browser = new Browser(other.issuer);
-      const done = await browser.submit(await browser.go(pending.url), /\/login$/, { login: 'exported.one', password: 'Correct-Horse-Battery-9' });
+      const rp = await fixtureRp(other.issuer, 'admissions');
+      const { pending, done } = await signInThrough(rp, new Browser(other.issuer), 'exported.one');
       const tokens = await rp.callback(done.location!, pending);
       expect(tokens.claims()).toMatchObject({ sub: account.id, person_code: account.personCode });
     } finally {

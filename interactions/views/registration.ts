@@ -13,7 +13,8 @@ const backToSignIn = (page: PageContext, uid?: string) => (uid ? html`<p><a href
 /** A limit reached: said at the top of the form, which keeps what was typed. */
 const limitNotice = (notice?: string) => (notice ? html`<div class="alert" role="alert" id="form-error">${notice}</div>` : '');
 
-export function registerPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; privacyUrl: string; interactionUid?: string; notice?: string }): SafeHtml {
+/** `phoneRegion`: PHONE_DEFAULT_REGION, named in the phone hint in the page's language. */
+export function registerPage(page: PageContext, v: { mode: Mode; values: Record<string, string>; errors: Errors; privacyUrl: string; phoneRegion: string; interactionUid?: string; notice?: string }): SafeHtml {
   const { t } = page;
   const { values: val, errors: err } = v;
   const labels = {
@@ -35,7 +36,7 @@ ${limitNotice(v.notice)}${errorSummary(t, err, labels)}
   <fieldset>
     <legend>${t('register.section.contact')}</legend>
     ${field({ name: 'email', label: t('register.email'), type: 'email', value: val.email, error: err.email, hint: t('register.email_hint'), autocomplete: 'email', maxlength: 254, inputmode: 'email' })}
-    ${field({ name: 'phone', label: t('register.phone'), type: 'tel', value: val.phone, error: err.phone, hint: t('register.phone_hint'), autocomplete: 'tel', maxlength: 32 })}
+    ${field({ name: 'phone', label: t('register.phone'), type: 'tel', value: val.phone, error: err.phone, hint: t('register.phone_hint', { country: new Intl.DisplayNames(page.locale, { type: 'region' }).of(v.phoneRegion) ?? v.phoneRegion, example: v.phoneRegion === 'GB' ? '+39 06 4991 1234' : '+44 20 7946 0958' }), autocomplete: 'tel', maxlength: 32 })}
   </fieldset>
   <fieldset>
     <legend>${t('register.section.credentials')}</legend>

@@ -10,7 +10,7 @@ export const registration = {
   'register.birthdate': 'Date of birth',
   'register.birthdate_hint': 'For example 17 5 2001.',
   'register.phone': 'Mobile phone',
-  'register.phone_hint': 'Numbers from outside Italy need their country code, for example +44 20 7946 0958.',
+  'register.phone_hint': 'Without a country code the number is read as a number in {country}; for other countries add the code, for example {example}.',
   'register.email': 'Email address',
   'register.email_hint': 'We will send a link to this address to activate the account.',
   'register.username': 'Username',

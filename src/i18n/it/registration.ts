@@ -11,7 +11,7 @@ export const registration: Record<keyof typeof en, string> = {
   'register.birthdate': 'Data di nascita',
   'register.birthdate_hint': 'Per esempio 17 5 2001.',
   'register.phone': 'Cellulare',
-  'register.phone_hint': 'I numeri non italiani richiedono il prefisso internazionale, per esempio +44 20 7946 0958.',
+  'register.phone_hint': 'Senza prefisso internazionale il numero è letto come numero di questo paese: {country}. Per gli altri paesi scrivi il prefisso, per esempio {example}.',
   'register.email': 'Indirizzo email',
   'register.email_hint': 'Invieremo a questo indirizzo un link per attivare l’account.',
   'register.username': 'Nome utente',
