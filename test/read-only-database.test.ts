@@ -13,13 +13,16 @@ import { createTestDatabase, dropTestDatabase, onPostgres } from './helpers/data
 /** Starts `porta` (src/main.ts) on the database; as root, as `nobody`, for whom file permissions hold. */
 function startProcess(databaseUrl: string, dir: string) {
   const asRoot = process.getuid?.() === 0;
-  return spawnSync(process.execPath, ['--import', 'tsx', fromRoot('src/main.ts')], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', fromRoot('src/main.ts')], {
     env: {
       PATH: process.env.PATH, HOME: dir, NODE_OPTIONS: '', NODE_ENV: 'test', DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1',
       LOG_LEVEL: 'silent', CLIENTS_FILE: fromRoot('test/fixtures/clients.json'), MAIL_DIR: join(dir, 'mail'), TSX_TSCONFIG_PATH: fromRoot('tsconfig.json'),
     },
     cwd: fromRoot(), encoding: 'utf8', timeout: 60_000, ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
   });
+  // Not started at all (e.g. `nobody` may not reach the node binary or the project): say so, not "stderr undefined".
+  if (result.error) throw new Error(`could not run porta${asRoot ? ' as nobody' : ''}: ${result.error.message}`);
+  return result;
 }
 
 let dir: string;
