@@ -226,4 +226,13 @@ describe('the helpdesk', () => {
     expect(again.stderr).toContain('has no second factor: there is nothing to reset');
     expect((await porta.cli('users', 'show', account.username!)).stdout).toMatch(/two-factor +none/);
   });
+
+  test('the reset mail is in the holder\'s language', async () => {
+    const account = await porta.createAccount({ email: `area2fa-it${++n}@example.org`, locale: 'it' });
+    await porta.services.secondFactors.addTotp(account.id, 'Telefono', newTotpSecret(), 0);
+    expect(JSON.parse((await porta.cli('users', 'reset-2fa', account.personCode, '--json')).stdout)).toEqual({ sub: account.id, removed: 1, mailed: true });
+    const mail = await mailNo(account.email!, 1);
+    expect(mail.subject).toBe('L\'autenticazione a due fattori del tuo account universitario è stata azzerata');
+    expect(mail.text).toContain('Su tua richiesta, l\'helpdesk ha rimosso tutti i secondi fattori del tuo account.');
+  });
 });
