@@ -65,9 +65,8 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
   /** Signed in with a password (changes are re-proved with it); otherwise off to sign-in or the overview. */
   async function me(ctx: Context): Promise<SignedIn | undefined> {
     const signed = await signedIn(ctx);
-    if (!signed) ctx.redirect(ctx.method === 'GET' ? signInUrl('two-factor') : TWO_FACTOR_PATH);
-    else if (!hasPassword(signed.account)) ctx.redirect('/account');
-    else return signed;
+    if (signed && hasPassword(signed.account)) return signed;
+    ctx.redirect(signed ? '/account' : ctx.method === 'GET' ? signInUrl('two-factor') : TWO_FACTOR_PATH);
     return undefined;
   }
 

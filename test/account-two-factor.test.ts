@@ -95,6 +95,7 @@ describe('adding an authenticator app in the personal area', () => {
     expect(back.body).toContain('The authenticator app was added.');
     expect(back.body).toMatch(/<tr><td>Pixel<\/td><td>Authenticator app<\/td><td>[^<]+<\/td><td>[^<]+<\/td>/);
     expect(back.body).toContain('Unused recovery codes: 10.');
+    expect((await browser.go('/account')).body).toContain('On. Second factors: 1.');
     expect((await porta.services.secondFactors.list(account.id)).map((m) => m.name)).toEqual(['Pixel']);
   });
 

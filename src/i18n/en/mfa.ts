@@ -58,7 +58,7 @@ export const mfa = {
   'mfa.kind.totp': 'Authenticator app',
   'mfa.kind.webauthn': 'Passkey or security key',
   'mfa.account.title': 'Two-factor authentication',
-  'mfa.account.on': 'On: second factors set up: {count}.',
+  'mfa.account.on': 'On. Second factors: {count}.',
   'mfa.account.off': 'Off: services that ask for it will have you set it up.',
   'mfa.account.manage': 'Manage two-factor authentication',
   'mfa.account.intro': 'Besides your password, some services ask for a second factor. Each change here asks for your password and a current code again, and we tell you by email.',

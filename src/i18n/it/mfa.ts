@@ -60,7 +60,7 @@ export const mfa: Record<keyof typeof en, string> = {
   'mfa.kind.totp': 'App di autenticazione',
   'mfa.kind.webauthn': 'Passkey o chiave di sicurezza',
   'mfa.account.title': 'Autenticazione a due fattori',
-  'mfa.account.on': 'Attiva: secondi fattori configurati: {count}.',
+  'mfa.account.on': 'Attiva. Secondi fattori: {count}.',
   'mfa.account.off': 'Non attiva: i servizi che la chiedono te la faranno configurare.',
   'mfa.account.manage': 'Gestisci l\'autenticazione a due fattori',
   'mfa.account.intro': 'Oltre alla password, alcuni servizi chiedono un secondo fattore. Ogni modifica qui chiede di nuovo la tua password e un codice attuale, e te lo comunichiamo per email.',
