@@ -42,23 +42,22 @@ export function accountClient(issuer: string): ClientMetadata {
 }
 
 /** Where to go after signing in (the authorization request's `state`). */
-const RETURN_TO: Record<string, string> = { account: '/account', password: '/account/password', email: '/account/email' };
+const RETURN_TO = { account: '/account', password: '/account/password', email: '/account/email', 'two-factor': '/account/two-factor' } as const;
 const NOTICES: Record<string, MessageKey> = { password: 'account.done.password', session: 'account.done.session', service: 'account.done.service', nothing: 'account.done.nothing' };
 /** Re-entered passwords per account per hour (a stolen session must not become a password oracle). */
 const PASSWORD_CHECKS_PER_HOUR = 10;
 
+export const hasPassword = (a: Account) => Boolean(a.passwordHash) && a.userType !== 'federated';
+
 type Session = Awaited<ReturnType<Provider['Session']['get']>>;
-interface SignedIn { account: Account; session: Session }
+export interface SignedIn { account: Account; session: Session }
 
-export function accountRoutes(provider: Provider, s: Services): Router {
-  const router = new Router();
+/**
+ * Who is signed in to the personal area, the sign-in that leads back to a page of it, and how its pages
+ * are sent: shared by every module of the personal area (this one, two-factor, passkeys).
+ */
+export function accountSession(provider: Provider, s: Services) {
   const { issuer } = provider;
-  const changes = new PasswordChanges(s, issuer);
-  const sessions = new AccountSessions(s.db, s.clock);
-  const emailChange = new EmailChange(s, issuer);
-  const passwordChecks = s.rateLimits.limiter('account-password-check', PASSWORD_CHECKS_PER_HOUR, 3600);
-  const hasPassword = (a: Account) => Boolean(a.passwordHash) && a.userType !== 'federated';
-
   async function signedIn(ctx: Context): Promise<SignedIn | undefined> {
     const session = await provider.Session.get(ctx);
     if (!session.accountId) return undefined;
@@ -82,6 +81,17 @@ export function accountRoutes(provider: Provider, s: Services): Router {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = page.value;
   }
+  return { signedIn, signInUrl, show };
+}
+
+export function accountRoutes(provider: Provider, s: Services): Router {
+  const router = new Router();
+  const { issuer } = provider;
+  const changes = new PasswordChanges(s, issuer);
+  const sessions = new AccountSessions(s.db, s.clock);
+  const emailChange = new EmailChange(s, issuer);
+  const passwordChecks = s.rateLimits.limiter('account-password-check', PASSWORD_CHECKS_PER_HOUR, 3600);
+  const { signedIn, signInUrl, show } = accountSession(provider, s);
 
   const translate = (ctx: Context, errors: Partial<Record<string, MessageKey>>) =>
     Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v && ctx.state.t(v)]));
@@ -98,8 +108,8 @@ export function accountRoutes(provider: Provider, s: Services): Router {
   async function view(ctx: Context, { account, session }: SignedIn): Promise<AccountView> {
     const { locale, t } = ctx.state;
     const tz = s.config.timeZone;
-    const [open, grants, logins, pending] = await Promise.all([
-      sessions.sessions(account.id), sessions.grants(account.id), sessions.recentSignIns(account.id), emailChange.pending(account.id),
+    const [open, grants, logins, pending, methods] = await Promise.all([
+      sessions.sessions(account.id), sessions.grants(account.id), sessions.recentSignIns(account.id), emailChange.pending(account.id), s.secondFactors.list(account.id),
     ]);
     const services = grants.filter((g) => g.clientId !== ACCOUNT_CLIENT_ID);
     const names = await clientNames(ctx, [...open.flatMap((o) => o.clientIds), ...services.map((g) => g.clientId), ...logins.map((l) => l.clientId ?? '')]);
@@ -115,6 +125,7 @@ export function accountRoutes(provider: Provider, s: Services): Router {
         expiresAt: expiresAt === undefined ? undefined : formatDate(locale, expiresAt, tz),
         expired: expiresAt !== undefined && s.clock.now() >= expiresAt,
       } : undefined,
+      twoFactorMethods: hasPassword(account) ? methods.length : undefined,
       pendingEmail: pending ? { email: pending.data.newEmail, date: formatDate(locale, pending.createdAt, tz) } : undefined,
       notice,
       sessions: open.map((o) => ({
@@ -140,7 +151,7 @@ export function accountRoutes(provider: Provider, s: Services): Router {
       return ctx.redirect(signInUrl('account'));
     }
     // Back from the sign-in: drop the response parameters from the address bar.
-    if (state !== undefined || ctx.query.iss !== undefined) return ctx.redirect(Object.hasOwn(RETURN_TO, state ?? '') ? RETURN_TO[state!]! : '/account');
+    if (state !== undefined || ctx.query.iss !== undefined) return ctx.redirect(Object.hasOwn(RETURN_TO, state ?? '') ? RETURN_TO[state as keyof typeof RETURN_TO] : '/account');
     show(ctx, accountPage(pageContext(ctx, ctx.originalUrl), await view(ctx, me)));
   });
 

@@ -83,6 +83,24 @@ export function enrolmentPages(s: Services, auth: Authenticator, enrolments: Enr
       }
     },
 
+    /** (Re)sends the code and goes back to the page; past the hourly limit, the page says so. */
+    async sendPosted(ctx: Context, account: Account, scope: string, action: string, leave: Leave) {
+      if ((await this.mail(ctx, account, scope)) === 'sent') return ctx.redirect(action);
+      const flow = await enrolments.current(account.id, scope);
+      send(ctx, enrolMailPage(pageContext(ctx, action), {
+        action, email: maskedEmail(account.email!), sent: flow?.state === 'mailed', code: '', error: ctx.state.t('mfa.mail_limit'), leave,
+      }), 429);
+    },
+
+    /** The mailed code posted: on to the app's step, or the page again with why. */
+    async emailPosted(ctx: Context, account: Account, flow: Enrolment, action: string, leave: Leave) {
+      const error = await this.confirmMail(ctx, account, flow);
+      if (!error) return ctx.redirect(action);
+      send(ctx, enrolMailPage(pageContext(ctx, action), {
+        action, email: maskedEmail(account.email!), sent: true, code: field(ctx, 'code', 16) ?? '', error, leave,
+      }), 422);
+    },
+
     /** The mailed code; an error message when it is wrong (counted toward the lockout). */
     async confirmMail(ctx: Context, account: Account, flow: Enrolment): Promise<string | undefined> {
       const typed = field(ctx, 'code', 16) ?? '';
@@ -229,13 +247,7 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
     const st = await enrolling(ctx);
     if (!st) return;
     if (!st.account.email || !st.account.emailVerified) return render(ctx, st);
-    if ((await pages.mail(ctx, st.account, st.details.uid)) === 'limit') {
-      const flow = await enrolments.current(st.account.id, st.details.uid);
-      return send(ctx, enrolMailPage(pageContext(ctx, st.base), {
-        action: st.base, email: maskedEmail(st.account.email), sent: flow?.state === 'mailed', code: '', error: ctx.state.t('mfa.mail_limit'), leave: leave(ctx, st),
-      }), 429);
-    }
-    ctx.redirect(st.base);
+    await pages.sendPosted(ctx, st.account, st.details.uid, st.base, leave(ctx, st));
   });
 
   router.post(`${path}/email`, limited, form, async (ctx) => {
@@ -243,11 +255,7 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
     if (!st) return;
     const flow = await enrolments.current(st.account.id, st.details.uid);
     if (flow?.state !== 'mailed') return ctx.redirect(st.base);
-    const error = await pages.confirmMail(ctx, st.account, flow);
-    if (!error) return ctx.redirect(st.base);
-    send(ctx, enrolMailPage(pageContext(ctx, st.base), {
-      action: st.base, email: maskedEmail(st.account.email!), sent: true, code: field(ctx, 'code', 16) ?? '', error, leave: leave(ctx, st),
-    }), 422);
+    await pages.emailPosted(ctx, st.account, flow, st.base, leave(ctx, st));
   });
 
   router.post(`${path}/app`, limited, form, async (ctx) => {

@@ -9,6 +9,7 @@ import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import { emailVerifyRoutes } from '../interactions/access.js';
 import { accountClient, accountRoutes } from '../interactions/account.js';
+import { accountTwoFactorRoutes } from '../interactions/account-two-factor.js';
 import { devClient, devRoutes } from '../interactions/dev.js';
 import { promptRouters } from '../interactions/prompts.js';
 import { publicRoutes } from '../interactions/public.js';
@@ -53,7 +54,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const prompts = promptRouters(provider, s, auth);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
-    recoveryRoutes(provider, s), accountRoutes(provider, s), emailVerifyRoutes(s),
+    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth), emailVerifyRoutes(s),
     ...(development ? [devRoutes(issuer)] : []),
   ];
   provider.use(pagesOnly(routers));

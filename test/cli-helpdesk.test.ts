@@ -52,7 +52,7 @@ const reload = (account: Account) => porta.services.accounts.findById(account.id
 describe('porta help', () => {
   test('lists the helpdesk commands, and each has --help', async () => {
     const help = await cli('--help');
-    for (const command of ['users find', 'users show', 'users set-email', 'users resend-activation', 'users disable', 'users enable', 'users unlock', 'users delete',
+    for (const command of ['users find', 'users show', 'users set-email', 'users resend-activation', 'users disable', 'users enable', 'users unlock', 'users reset-2fa', 'users delete',
       'clients show', 'clients update', 'clients rotate-secret', 'access-codes issue', 'access-codes list', 'access-codes revoke', 'purge', 'audit']) {
       expect(help.stdout).toContain(`  ${command} `);
       const own = await cli(...command.split(' '), '--help');

@@ -14,6 +14,8 @@ export interface AccountView {
   userType: string;
   /** undefined: the account has no password (federated). */
   password?: { changedAt?: string; expiresAt?: string; expired: boolean };
+  /** How many second factors; undefined: not for this account (no password to re-prove changes with). */
+  twoFactorMethods?: number;
   pendingEmail?: { email: string; date: string };
   notice?: string;
   sessions: { uid: string; current: boolean; signedIn: string; services: string[] }[];
@@ -54,7 +56,13 @@ ${v.password.expiresAt ? html`<p>${t(v.password.expired ? 'account.password.expi
 <p><a href="/account/password">${t('account.password.change')}</a></p>` : html`<p>${t('account.password.none')}</p>`}
 </section>
 
-<section aria-labelledby="h-sessions">
+${v.twoFactorMethods === undefined ? '' : html`<section aria-labelledby="h-two-factor">
+<h2 id="h-two-factor">${t('mfa.account.title')}</h2>
+<p>${v.twoFactorMethods ? t('mfa.account.on', { count: v.twoFactorMethods }) : t('mfa.account.off')}</p>
+<p><a href="/account/two-factor">${t('mfa.account.manage')}</a></p>
+</section>
+
+`}<section aria-labelledby="h-sessions">
 <h2 id="h-sessions">${t('account.sessions')}</h2>
 <p class="hint">${t('account.sessions.intro')}</p>
 <ul class="items">

@@ -26,7 +26,7 @@ export interface TestPorta extends Running {
   /** The database it runs on, for the CLI and for tests that look inside. */
   databaseUrl: string;
   createAccount(input?: Partial<NewAccount> & { password?: string }): Promise<Account>;
-  /** `porta …` on this server's database and clock, with the test clients file. */
+  /** `porta …` on this server's database, clock and mail server, with the test clients file. */
   cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Restarts on the same file, optionally with changed settings. */
   restart(changes?: Partial<Record<SettingName, unknown>>): Promise<TestPorta>;
@@ -112,7 +112,8 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
     async cli(...argv) {
       const out: string[] = [];
       const err: string[] = [];
-      const env = { DATABASE_URL: databaseUrl, CLIENTS_FILE: config.clientsFile, NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+      // The server's mail server too, so what the CLI mails reaches the test's SMTP catcher.
+      const env = { DATABASE_URL: databaseUrl, CLIENTS_FILE: config.clientsFile, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(config.smtpUrl ? { SMTP_URL: config.smtpUrl } : {}) };
       const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock });
       return { code, stdout: out.join(''), stderr: err.join('') };
     },

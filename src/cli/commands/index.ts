@@ -8,13 +8,13 @@ import { keysList, keysRotate } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { purgeCommand } from './purge.js';
 import {
-  usersAdd, usersDelete, usersDisable, usersEnable, usersFind, usersList, usersResendActivation, usersSetEmail, usersShow, usersUnlock,
+  usersAdd, usersDelete, usersDisable, usersEnable, usersFind, usersList, usersResendActivation, usersResetTwoFactor, usersSetEmail, usersShow, usersUnlock,
 } from './users.js';
 import { usersExport, usersImport } from './users-transfer.js';
 
 export const COMMANDS: readonly Command[] = [
   clientsAdd, clientsList, clientsShow, clientsUpdate, clientsRemove, clientsRotateSecret,
-  usersAdd, usersList, usersFind, usersShow, usersSetEmail, usersResendActivation, usersDisable, usersEnable, usersUnlock, usersDelete, usersImport, usersExport,
+  usersAdd, usersList, usersFind, usersShow, usersSetEmail, usersResendActivation, usersDisable, usersEnable, usersUnlock, usersResetTwoFactor, usersDelete, usersImport, usersExport,
   accessCodesIssue, accessCodesList, accessCodesRevoke, purgeCommand, auditCommand,
   keysList, keysRotate, migrateCommand, backupCommand,
 ];

@@ -11,6 +11,8 @@ import { AccessCodes } from '../../flows/access-code.js';
 import { activationLink, emailReplacedNotice, emailVerification } from '../../flows/email-verify.js';
 import { lastUseOf } from '../../flows/lifecycle.js';
 import { translate } from '../../i18n/index.js';
+import { mfaChangeNotice } from '../../mfa/notices.js';
+import type { MethodKind } from '../../mfa/second-factors.js';
 import { AccountAdmin } from '../../storage/account-admin.js';
 import { DuplicateError } from '../../storage/accounts.js';
 import { parse, parseWithArgs, required } from '../args.js';
@@ -230,6 +232,7 @@ export const usersShow: Command = {
 
 Shows an account as the helpdesk needs it: status (and why it is disabled), email and whether it is
 confirmed, last sign-in, lock, open activation link, access to services that ask for an access code,
+its second factors (name, kind, when added and last used; never a secret) and recovery codes left,
 and its latest audit events. ${USER_HELP}.
 
 Options:
@@ -248,6 +251,8 @@ Options:
     const openCodes = (await codes.list({ accountId: a.id })).filter((c) => c.state === 'open');
     const activation = a.status === 'pending' ? await s.flows.findOpen(a.id, s.config.registrationMode === 'assigned-code' ? 'set_password' : 'activation') : undefined;
     const events = await s.audit.list({ accountId: a.id, limit: 10 });
+    const methods = await s.secondFactors.list(a.id);
+    const recoveryCodesLeft = await s.secondFactors.recoveryCodes.left(a.id);
     await s.audit.record({ action: 'account.viewed', actor: 'cli', accountId: a.id });
     const now = ctx.clock.now();
     const locked = a.lockedUntil !== null && a.lockedUntil > now ? a.lockedUntil : null;
@@ -261,6 +266,8 @@ Options:
       activation_link_expires_at: isoTime(activation?.expiresAt ?? null),
       access: access.map((g) => ({ client_id: g.clientId, accepted_at: isoTime(g.acceptedAt) })),
       open_access_codes: openCodes.map((c) => ({ client_id: c.clientId, expires_at: isoTime(c.expiresAt), attempts: c.attempts })),
+      second_factors: methods.map((m) => ({ id: m.id, kind: m.kind, name: m.name, created_at: isoTime(m.createdAt), last_used_at: isoTime(m.lastUsedAt) })),
+      recovery_codes_left: recoveryCodesLeft,
       recent_events: events.map((e) => ({ at: isoTime(e.at), action: e.action, actor: e.actor, client_id: e.clientId, ip: e.ip, details: e.details })),
     };
     if (v.json) return printJson(ctx.io.stdout, info);
@@ -277,11 +284,56 @@ Options:
     ];
     if (life.inactivityWarnedAt !== null && life.inactivityWarnedAt >= lastUseOf(life)) rows.push(['inactivity', `warned on ${isoTime(life.inactivityWarnedAt)}`]);
     rows.push(['access', access.length ? access.map((g) => `${g.clientId} (code accepted ${isoTime(g.acceptedAt)})`).join(', ') : '-']);
+    rows.push(['two-factor', methods.length
+      ? `${methods.map((m) => `${m.name} (${METHOD_KIND_NAMES[m.kind]}, added ${isoTime(m.createdAt)}, last used ${isoTime(m.lastUsedAt) ?? 'never'})`).join(', ')}; ${recoveryCodesLeft} recovery codes left`
+      : 'none']);
     if (openCodes.length) rows.push(['access codes', openCodes.map((c) => `${c.clientId} (valid until ${isoTime(c.expiresAt)}, ${c.attempts} wrong)`).join(', ')]);
     const width = Math.max(...rows.map(([k]) => k.length));
     for (const [k, value] of rows) ctx.io.stdout.write(`${k.padEnd(width)}  ${value}\n`);
     ctx.io.stdout.write(events.length ? '\nRecent events (newest first):\n' : '\nNo events recorded.\n');
     if (events.length) printTable(ctx.io.stdout, ['AT', 'ACTION', 'ACTOR', 'CLIENT', 'IP'], events.map((e) => [isoTime(e.at)!, e.action, e.actor, cell(e.clientId), cell(e.ip)]));
+  },
+};
+
+const METHOD_KIND_NAMES: Record<MethodKind, string> = { totp: 'authenticator app', webauthn: 'passkey' };
+const REASON_MAX = 200;
+
+export const usersResetTwoFactor: Command = {
+  name: 'users reset-2fa',
+  summary: 'Remove every second factor of someone who lost theirs, and mail them',
+  help: `Usage: porta users reset-2fa USER [--reason TEXT] [--json]
+
+For a person who lost their phone and their recovery codes: removes every second factor of the
+account (authenticator apps, passkeys) and its recovery codes, records an audit event with the
+reason, and mails the holder. A service that requires two-factor authentication has them set it up
+again at their next sign-in, after the password and a code mailed to their address. ${USER_HELP}.
+Check who is asking first: this takes away the protection of the second factor.
+
+Options:
+  --user USER    the same as USER
+  --reason TEXT  why, for the audit log (at most ${REASON_MAX} characters), e.g. a ticket number
+  --json         print {"sub", "removed", "mailed"} as JSON
+  -h, --help     show this help
+`,
+  async run(args, ctx) {
+    const v = parseWithArgs(this.name, args, { ...USER_OPTION, reason: { type: 'string' } }, USER_ARG);
+    const ref = userRef(v, this.name);
+    if (v.reason !== undefined && (v.reason.length > REASON_MAX || /\p{Cc}/u.test(v.reason))) throw new UsageError(`--reason must be at most ${REASON_MAX} printable characters`);
+    const issuer = publicUrl(ctx);
+    const { services: s } = await ctx.open();
+    const account = await findUser(s, ref);
+    const removed = await s.db.transaction(async (trx) => {
+      const n = await s.secondFactors.removeAll(account.id, trx);
+      // A set-up in progress (started before the reset) ends too.
+      await s.flows.supersede(account.id, 'mfa_enrolment', trx);
+      if (n) await s.audit.record({ action: 'mfa.reset', actor: 'cli', accountId: account.id, details: { methods: n, ...(v.reason ? { reason: v.reason } : {}) } }, trx);
+      return n;
+    });
+    if (!removed) throw new UsageError(`${loginOf(account)} has no second factor: there is nothing to reset`);
+    const mail = mfaChangeNotice(s, issuer, account, { kind: 'reset' });
+    if (mail) await sendMail(s, mail, 'the second factors were removed, but the holder was not told');
+    if (v.json) return printJson(ctx.io.stdout, { sub: account.id, removed, mailed: Boolean(mail) });
+    ctx.io.stdout.write(`removed ${removed} second factor(s) and the recovery codes of ${loginOf(account)}${mail ? `; mailed ${account.email}` : '; no address to mail'}\n`);
   },
 };
 
