@@ -67,6 +67,8 @@ export async function start({ config, clock = systemClock, logger = createLogger
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     const created = await services.keys.ensure();
     if (created.length) logger.info({ kids: created }, 'signing keys generated');
+    const spKeys = await services.spKeys.ensure();
+    if (spKeys.length) logger.info({ ids: spKeys }, 'SAML SP keys generated');
     if (config.nodeEnv === 'development') await seedDevelopment(services);
     if (config.nodeEnv === 'production') await refuseWeakDatabaseClients(db);
   } catch (err) {
