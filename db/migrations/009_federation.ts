@@ -14,8 +14,18 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('retired_at').nullable();
     t.index(['use', 'retired_at']);
   });
+
+  // AuthnRequests sent to IdPs: a response is accepted only InResponseTo one of them, once, before it expires.
+  await knex.schema.createTable('saml_requests', (t) => {
+    t.string('id', 64).primary(); // the AuthnRequest's ID
+    t.string('idp_entity_id', 1024).notNullable();
+    t.bigInteger('created_at').notNullable();
+    t.bigInteger('expires_at').notNullable();
+    t.bigInteger('consumed_at').nullable();
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTableIfExists('saml_requests');
   await knex.schema.dropTableIfExists('saml_sp_keys');
 }
