@@ -97,6 +97,21 @@ describe('SAML SP against a samlify IdP', () => {
     expect((await sp.acceptResponse(idp.record(), requestId, await idp.respond(received.sp, requestId, user))).idpEntityId).toBe(idp.entityId);
   });
 
+  test('an encrypted assertion is decrypted, also one encrypted to the certificate of before a key rotation (the overlap)', async () => {
+    const { sp, metadata } = await setUp();
+    const idp = new TestSamlIdp('uni', undefined, true);
+    const first = await signIn(sp, metadata, idp);
+    const encrypted = await idp.respond(first.received.sp, first.requestId, user);
+    expect(Buffer.from(encrypted, 'base64').toString()).toContain('EncryptedAssertion');
+    expect((await sp.acceptResponse(idp.record(), first.requestId, encrypted)).attributes).toEqual(user.attributes);
+
+    // The IdP still has the metadata of before the rotation, so it encrypts to the old certificate.
+    expect((await porta!.cli('federation', 'rotate-sp-keys')).code).toBe(0);
+    const second = await sp.authnRequest(idp.record(), 'relay-2');
+    const toOldKey = await idp.respond(idp.serviceProvider(metadata), second.requestId, user);
+    expect((await sp.acceptResponse(idp.record(), second.requestId, toOldKey)).attributes).toEqual(user.attributes);
+  });
+
   test('a response to a request older than its lifetime is refused', async () => {
     const { sp, metadata } = await setUp();
     const idp = new TestSamlIdp();

@@ -24,7 +24,8 @@ export class TestSamlIdp {
   private readonly key: { certificate: string; privateKey: string };
   private readonly idp: samlify.IdentityProviderInstance;
 
-  constructor(name = 'uni', key?: { certificate: string; privateKey: string }) {
+  /** `encrypt`: the assertion is encrypted to the SP metadata's encryption certificate. */
+  constructor(name = 'uni', key?: { certificate: string; privateKey: string }, encrypt = false) {
     this.entityId = `https://idp.${name}.example/idp`;
     this.ssoUrl = `https://idp.${name}.example/sso`;
     this.key = key ?? generateSpKeyPair(`idp.${name}.example`, Date.now(), 365);
@@ -36,12 +37,18 @@ export class TestSamlIdp {
       singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: this.ssoUrl }],
       nameIDFormat: ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'],
       wantAuthnRequestsSigned: true,
+      isAssertionEncrypted: encrypt,
     });
   }
 
   /** What Porta's registry knows of this IdP (as parsed from its metadata). */
   record(certificate = this.key.certificate): SamlIdp {
     return { entityId: this.entityId, ssoRedirectUrl: this.ssoUrl, signingCertificates: [certificateBody(certificate)], displayNames: { en: 'University of Example' }, scopes: ['uni.example'] };
+  }
+
+  /** The SP as this IdP knows it from a copy of its metadata (possibly an old one). */
+  serviceProvider(spMetadata: string): samlify.ServiceProviderInstance {
+    return samlify.ServiceProvider({ metadata: spMetadata });
   }
 
   /** Reads the AuthnRequest from the redirect URL; samlify checks its signature against the SP metadata. */

@@ -43,7 +43,7 @@ export class SamlSp {
     private readonly requestTtlMs: number,
   ) {}
 
-  private async saml(idp: SamlIdp, cacheProvider: CacheProvider): Promise<SAML> {
+  private async saml(idp: SamlIdp, cacheProvider: CacheProvider, decryptionKey?: string): Promise<SAML> {
     const [signing] = await this.keys.privateKeys('signing');
     const [encryption] = await this.keys.privateKeys('encryption');
     if (!signing || !encryption) throw new Error('SAML SP keys are missing: they are generated at start');
@@ -57,7 +57,7 @@ export class SamlSp {
       privateKey: signing.privateKey,
       publicCert: signing.certificate,
       signatureAlgorithm: 'sha256',
-      decryptionPvk: encryption.privateKey,
+      decryptionPvk: decryptionKey ?? encryption.privateKey,
       identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: false,
@@ -102,13 +102,20 @@ export class SamlSp {
       getAsync: async (id) => (usable && id === expectedRequestId ? new Date(Number(row.created_at)).toISOString() : null),
       removeAsync: async () => null,
     };
-    let profile: Profile | null;
-    try {
-      ({ profile } = await (await this.saml(idp, cacheProvider)).validatePostResponseAsync({ SAMLResponse: samlResponse }));
-    } catch (err) {
-      const message = (err as Error).message;
-      if (/InResponseTo/.test(message)) throw new SamlResponseError('unsolicited', message);
-      throw new SamlResponseError('invalid', message);
+    let profile: Profile | null = null;
+    // The active encryption key first, then those retired within the overlap: an IdP may still encrypt
+    // to a certificate from the metadata it fetched before a rotation.
+    const decryptionKeys = (await this.keys.privateKeys('encryption')).map((k) => k.privateKey);
+    for (const [i, key] of decryptionKeys.entries()) {
+      try {
+        ({ profile } = await (await this.saml(idp, cacheProvider, key)).validatePostResponseAsync({ SAMLResponse: samlResponse }));
+        break;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (/InResponseTo/.test(message)) throw new SamlResponseError('unsolicited', message);
+        if (i < decryptionKeys.length - 1 && isDecryptionFailure(err)) continue;
+        throw new SamlResponseError('invalid', message);
+      }
     }
     if (!profile) throw new SamlResponseError('invalid', 'no assertion in the response');
     const spent = await this.db('saml_requests').where({ id: expectedRequestId }).whereNull('consumed_at').update({ consumed_at: now });
@@ -121,6 +128,9 @@ export class SamlSp {
     };
   }
 }
+
+/** xml-encryption's errors when the key does not open the assertion's key transport. */
+const isDecryptionFailure = (err: unknown) => /decrypt|oaep|RSA/i.test((err as Error).message);
 
 /** node-saml puts attributes on the profile by their Name, a string for one value, an array for several. */
 function attributesOf(profile: Profile): Record<string, string[]> {
