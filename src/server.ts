@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { seedDevelopment } from '../db/seeds/development.js';
+import { SamlSp } from './federation/saml/sp.js';
 import { createApp } from './app.js';
 import { BackchannelLogouts } from './flows/backchannel-logout.js';
 import { drainBackground } from './flows/background.js';
@@ -119,6 +120,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
         services.metrics.swept(result);
         await services.keys.prune();
         await app.registration.sweep();
+        await SamlSp.prune(db, clock.now());
         if (result.rows) logger.info(result, 'expired rows swept');
         return result;
       } finally {

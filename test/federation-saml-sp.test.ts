@@ -119,5 +119,10 @@ describe('SAML SP against a samlify IdP', () => {
     const response = await idp.respond(received.sp, requestId, user);
     porta!.clock.advance(REQUEST_TTL_MS + 1);
     expect(await refusal(sp.acceptResponse(idp.record(), requestId, response))).toBe('unsolicited');
+
+    // The expiry sweep removes it.
+    expect(await porta!.services.db('saml_requests').pluck('id')).toEqual([requestId]);
+    await porta!.sweep();
+    expect(await porta!.services.db('saml_requests').pluck('id')).toEqual([]);
   });
 });

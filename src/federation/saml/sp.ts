@@ -69,6 +69,11 @@ export class SamlSp {
     });
   }
 
+  /** Deletes requests past their lifetime (answered or not): run by the expiry sweep. */
+  static async prune(db: Db, now: number): Promise<number> {
+    return db('saml_requests').where('expires_at', '<=', now).delete();
+  }
+
   /** The IdP's address carrying a signed AuthnRequest; its ID goes with the browser (a signed cookie). */
   async authnRequest(idp: SamlIdp, relayState: string): Promise<{ url: string; requestId: string }> {
     let requestId = '';
