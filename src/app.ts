@@ -15,6 +15,7 @@ import { promptRouters } from '../interactions/prompts.js';
 import { publicRoutes } from '../interactions/public.js';
 import { recoveryRoutes } from '../interactions/recovery.js';
 import { registrationRoutes } from '../interactions/registration.js';
+import { samlRoutes } from '../interactions/saml.js';
 import { signinRoutes } from '../interactions/signin.js';
 import { requestContext } from './http/context.js';
 import { requestLogger } from './logger.js';
@@ -54,7 +55,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const prompts = promptRouters(provider, s, auth);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
-    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth), emailVerifyRoutes(s),
+    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth), emailVerifyRoutes(s), samlRoutes(s, issuer),
     ...(development ? [devRoutes(issuer)] : []),
   ];
   provider.use(pagesOnly(routers));

@@ -36,6 +36,8 @@ async function prepare(config: Config, logger: Logger): Promise<void> {
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     const created = await services.keys.ensure();
     if (created.length) logger.info({ kids: created }, 'signing keys generated');
+    const spKeys = await services.spKeys.ensure();
+    if (spKeys.length) logger.info({ ids: spKeys }, 'SAML SP keys generated');
     if (config.nodeEnv === 'development') await seedDevelopment(services);
   } finally {
     await db.destroy();

@@ -4,7 +4,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 
-export type SecretPurpose = 'signing-keys' | 'second-factors' | 'flow-link-tokens' | 'access-codes' | 'pairwise-subject' | 'dpop-nonce';
+export type SecretPurpose = 'signing-keys' | 'saml-sp-keys' | 'second-factors' | 'flow-link-tokens' | 'access-codes' | 'pairwise-subject' | 'dpop-nonce';
 
 /** Development and tests without KEYS_ENCRYPTION_SECRET derive from this (production requires the setting). */
 const DEVELOPMENT_SECRET = 'dev-only-keys-encryption-secret';

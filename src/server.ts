@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { seedDevelopment } from '../db/seeds/development.js';
+import { SamlSp } from './federation/saml/sp.js';
 import { createApp } from './app.js';
 import { BackchannelLogouts } from './flows/backchannel-logout.js';
 import { drainBackground } from './flows/background.js';
@@ -67,6 +68,8 @@ export async function start({ config, clock = systemClock, logger = createLogger
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     const created = await services.keys.ensure();
     if (created.length) logger.info({ kids: created }, 'signing keys generated');
+    const spKeys = await services.spKeys.ensure();
+    if (spKeys.length) logger.info({ ids: spKeys }, 'SAML SP keys generated');
     if (config.nodeEnv === 'development') await seedDevelopment(services);
     if (config.nodeEnv === 'production') await refuseWeakDatabaseClients(db);
   } catch (err) {
@@ -117,6 +120,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
         services.metrics.swept(result);
         await services.keys.prune();
         await app.registration.sweep();
+        await SamlSp.prune(db, clock.now());
         if (result.rows) logger.info(result, 'expired rows swept');
         return result;
       } finally {

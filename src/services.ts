@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { Mailer } from './mail/mailer.js';
 import { SecondFactors } from './mfa/second-factors.js';
+import { SpKeys } from './federation/saml/sp-keys.js';
 import { Accounts } from './storage/accounts.js';
 import { Audit } from './storage/audit.js';
 import type { Db } from './storage/db.js';
@@ -22,6 +23,8 @@ export interface Services {
   audit: Audit;
   hasher: PasswordHasher;
   keys: SigningKeys;
+  /** Porta's own SAML SP key pairs and certificates. */
+  spKeys: SpKeys;
   secondFactors: SecondFactors;
   flows: Flows;
   mailer: Mailer;
@@ -31,6 +34,12 @@ export interface Services {
 
 /** A retired key stays published as long as the longest-lived token it may have signed, plus a minute of clock skew. */
 export const keyRetentionMs = (config: Config) => (Math.max(config.idTokenTtlSeconds, config.accessTokenTtlSeconds) + 60) * 1000;
+
+/** The SP certificates' subject: the host of the SAML entityID, else of ISSUER. */
+function spCommonName(config: Config): string {
+  const url = config.samlSpEntityId || config.issuer;
+  return url ? new URL(url).hostname : 'localhost';
+}
 
 export function createServices(config: Config, db: Db, clock: Clock, logger: Logger): Services {
   const rateLimits = new RateLimits(db);
@@ -42,6 +51,7 @@ export function createServices(config: Config, db: Db, clock: Clock, logger: Log
     audit: new Audit(db, clock, logger, (action) => metrics.audited(action)),
     hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),
     keys: new SigningKeys(db, clock, config.keysEncryptionSecret, keyRetentionMs(config)),
+    spKeys: new SpKeys(db, clock, config.keysEncryptionSecret, spCommonName(config), config.samlSpKeyOverlapDays * 86_400_000, config.samlSpCertificateDays),
     secondFactors: new SecondFactors(db, clock, config.keysEncryptionSecret),
     flows: new Flows(db, clock, new TokenHasher(config.keysEncryptionSecret)),
     mailer: new Mailer(config, logger, { notices: rateLimits.limiter('notice-recipient', config.noticesPerRecipientPerDay, 86400), counted: (result) => metrics.mail(result) }),

@@ -10,6 +10,7 @@ import * as m005 from './005_lockout.js';
 import * as m006 from './006_partial_indexes.js';
 import * as m007 from './007_logout_notices.js';
 import * as m008 from './008_second_factors.js';
+import * as m009 from './009_federation.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '006_partial_indexes': m006,
   '007_logout_notices': m007,
   '008_second_factors': m008,
+  '009_federation': m009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,6 +4,7 @@ import { accessCodesIssue, accessCodesList, accessCodesRevoke } from './access-c
 import { auditCommand } from './audit.js';
 import { backupCommand } from './backup.js';
 import { clientsAdd, clientsList, clientsRemove, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.js';
+import { federationRotateSpKeys, federationSpMetadata } from './federation.js';
 import { keysList, keysRotate } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { purgeCommand } from './purge.js';
@@ -16,7 +17,7 @@ export const COMMANDS: readonly Command[] = [
   clientsAdd, clientsList, clientsShow, clientsUpdate, clientsRemove, clientsRotateSecret,
   usersAdd, usersList, usersFind, usersShow, usersSetEmail, usersResendActivation, usersDisable, usersEnable, usersUnlock, usersResetTwoFactor, usersDelete, usersImport, usersExport,
   accessCodesIssue, accessCodesList, accessCodesRevoke, purgeCommand, auditCommand,
-  keysList, keysRotate, migrateCommand, backupCommand,
+  keysList, keysRotate, federationRotateSpKeys, federationSpMetadata, migrateCommand, backupCommand,
 ];
 
 export function usage(): string {
@@ -25,7 +26,7 @@ export function usage(): string {
   return `Usage: porta <command> [options]
 
 Manages a Porta installation: relying services, accounts and the helpdesk's tools, access codes,
-the cancelling of unused accounts, the audit log, signing keys and the database.
+the cancelling of unused accounts, the audit log, signing keys, the SAML SP keys and the database.
 
 Commands:
 ${lines.join('\n')}

@@ -1,0 +1,85 @@
+/**
+ * A real SAML IdP for tests, on samlify (an implementation independent of Porta's node-saml SP): it reads
+ * Porta's SP metadata, parses and verifies the signed AuthnRequest from the HTTP-Redirect URL, and issues
+ * a signed Response for the HTTP-POST binding. Its own key pair and certificate are made per IdP.
+ */
+import * as samlify from 'samlify';
+import { generateSpKeyPair, certificateBody } from '../../src/federation/saml/sp-keys.js';
+import type { SamlIdp } from '../../src/federation/saml/idp-metadata.js';
+
+// samlify insists on a schema validator; the IdP is the test's own, fed only Porta's requests.
+samlify.setSchemaValidator({ validate: async () => 'skipped' });
+
+export interface TestUser {
+  nameId: string;
+  attributes: Record<string, string[]>;
+  authnContext?: string;
+}
+
+const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export class TestSamlIdp {
+  readonly entityId: string;
+  readonly ssoUrl: string;
+  private readonly key: { certificate: string; privateKey: string };
+  private readonly idp: samlify.IdentityProviderInstance;
+
+  /** `encrypt`: the assertion is encrypted to the SP metadata's encryption certificate. */
+  constructor(name = 'uni', key?: { certificate: string; privateKey: string }, encrypt = false) {
+    this.entityId = `https://idp.${name}.example/idp`;
+    this.ssoUrl = `https://idp.${name}.example/sso`;
+    this.key = key ?? generateSpKeyPair(`idp.${name}.example`, Date.now(), 365);
+    this.idp = samlify.IdentityProvider({
+      entityID: this.entityId,
+      privateKey: this.key.privateKey,
+      signingCert: this.key.certificate,
+      requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: this.ssoUrl }],
+      nameIDFormat: ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'],
+      wantAuthnRequestsSigned: true,
+      isAssertionEncrypted: encrypt,
+    });
+  }
+
+  /** What Porta's registry knows of this IdP (as parsed from its metadata). */
+  record(certificate = this.key.certificate): SamlIdp {
+    return { entityId: this.entityId, ssoRedirectUrl: this.ssoUrl, signingCertificates: [certificateBody(certificate)], displayNames: { en: 'University of Example' }, scopes: ['uni.example'] };
+  }
+
+  /** The SP as this IdP knows it from a copy of its metadata (possibly an old one). */
+  serviceProvider(spMetadata: string): samlify.ServiceProviderInstance {
+    return samlify.ServiceProvider({ metadata: spMetadata });
+  }
+
+  /** Reads the AuthnRequest from the redirect URL; samlify checks its signature against the SP metadata. */
+  async receive(spMetadata: string, redirectUrl: string): Promise<{ requestId: string; sp: samlify.ServiceProviderInstance }> {
+    const sp = samlify.ServiceProvider({ metadata: spMetadata });
+    const url = new URL(redirectUrl);
+    const query = Object.fromEntries(url.searchParams);
+    const octetString = url.search.slice(1).split('&').filter((p) => !p.startsWith('Signature=')).join('&');
+    const parsed = await this.idp.parseLoginRequest(sp, 'redirect', { query, octetString });
+    return { requestId: String(parsed.extract.request?.id), sp };
+  }
+
+  /** A signed SAMLResponse (base64) for the HTTP-POST binding; inResponseTo '' makes it unsolicited. */
+  async respond(sp: samlify.ServiceProviderInstance, inResponseTo: string, user: TestUser): Promise<string> {
+    const now = new Date();
+    const later = new Date(now.getTime() + 5 * 60_000).toISOString();
+    const acs = sp.entityMeta.getAssertionConsumerService(samlify.Constants.namespace.binding.post) as string;
+    const attributes = Object.entries(user.attributes).map(([name, values]) =>
+      `<saml:Attribute Name="${xmlText(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">${values.map((v) => `<saml:AttributeValue xsi:type="xs:string">${xmlText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`).join('');
+    const authn = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${Date.now()}"><saml:AuthnContext><saml:AuthnContextClassRef>${xmlText(user.authnContext ?? 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport')}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
+    const id = `_r${Math.random().toString(16).slice(2)}`;
+    const response = await this.idp.createLoginResponse(sp, { extract: { request: { id: inResponseTo } } }, 'post', {}, (template: string) => ({
+      id,
+      context: samlify.SamlLib.replaceTagsByValue(template, {
+        ID: id, AssertionID: `_a${Math.random().toString(16).slice(2)}`, Destination: acs, Audience: sp.entityMeta.getEntityID(), SubjectRecipient: acs,
+        Issuer: this.entityId, IssueInstant: now.toISOString(), StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+        ConditionsNotBefore: now.toISOString(), ConditionsNotOnOrAfter: later, SubjectConfirmationDataNotOnOrAfter: later,
+        NameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', NameID: user.nameId, InResponseTo: inResponseTo,
+      // replaceTagsByValue escapes what it puts in: the two statements are XML, put in after it.
+      }).replace('{AuthnStatement}', authn).replace('{AttributeStatement}', `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>`),
+    }));
+    return response.context;
+  }
+}
