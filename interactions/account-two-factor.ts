@@ -3,8 +3,8 @@
  * added, last used), adding an authenticator app (the sign-in's set-up steps: mailed code, app, recovery
  * codes for a first method), renaming, removing, new recovery codes. Every change first asks the
  * re-proof (`reproof` below → src/mfa/reproof.ts): the password and a current second factor, counted
- * toward the lockout. The holder is mailed on every change. Passkeys add their routes in
- * interactions/passkeys.ts and reuse `reproof`.
+ * toward the lockout. The holder is mailed on every change. Adding a passkey (`passkeys` option): a
+ * name and the re-proof, then the browser creates it (views/passkeys.ts, src/mfa/webauthn.ts).
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -18,17 +18,20 @@ import { Enrolments } from '../src/mfa/enrolment.js';
 import { notifyMfaChange } from '../src/mfa/notices.js';
 import { codeProof, reproveForChange, type SecondFactorProof } from '../src/mfa/reproof.js';
 import { DuplicateMethodName, METHOD_NAME_MAX, type Method } from '../src/mfa/second-factors.js';
+import { parseResponse, Passkeys } from '../src/mfa/webauthn.js';
 import type { Services } from '../src/services.js';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { accountSession, hasPassword, type SignedIn } from './account.js';
 import { field, form } from './forms.js';
 import { perIp } from './recovery.js';
 import { enrolmentPages } from './second-factor.js';
 import { delayMessage } from './signin.js';
 import { changePage, TWO_FACTOR_PATH, twoFactorPage, type ReproofErrors } from './views/account-two-factor.js';
+import { passkeyCreatePage } from './views/passkeys.js';
 import { recoveryCodesPage, type Leave } from './views/second-factor.js';
 
 const NOTICES: Record<string, MessageKey> = {
-  added: 'mfa.account.done.added', renamed: 'mfa.account.done.renamed', removed: 'mfa.account.done.removed',
+  added: 'mfa.account.done.added', passkey_added: 'mfa.account.done.passkey_added', renamed: 'mfa.account.done.renamed', removed: 'mfa.account.done.removed',
 };
 const METHOD_ID = /^[\w-]{1,43}$/;
 
@@ -94,7 +97,9 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     const notice = typeof ctx.query.done === 'string' && Object.hasOwn(NOTICES, ctx.query.done) ? t(NOTICES[ctx.query.done]!) : undefined;
     show(ctx, twoFactorPage(pageContext(ctx, TWO_FACTOR_PATH), {
       methods: methods.map((m) => ({ id: m.id, name: m.name, kind: t(`mfa.kind.${m.kind}`), added: when(m.createdAt), lastUsed: when(m.lastUsedAt) })),
-      recoveryCodesLeft: await s.secondFactors.recoveryCodes.left(signed.account.id), notice, passkeys: options.passkeys,
+      recoveryCodesLeft: await s.secondFactors.recoveryCodes.left(signed.account.id), notice,
+      // A first method is an app (its set-up is confirmed by a mailed code); passkeys come next to it.
+      passkeys: options.passkeys && methods.length > 0,
     }));
   });
 
@@ -264,5 +269,68 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     done(ctx, 'added');
   });
 
+  if (options.passkeys) passkeyRoutes();
+
+  function passkeyRoutes() {
+    const passkeys = new Passkeys(s, provider.issuer);
+    const passkeyPath = `${TWO_FACTOR_PATH}/passkey`;
+
+    function addPage(ctx: Context, name: { value: string; error?: string }, errors: ReproofErrors = {}, warning?: string, status = 200) {
+      const { t } = ctx.state;
+      show(ctx, changePage(pageContext(ctx, passkeyPath), {
+        title: t('mfa.passkey.add_title'), intro: t('mfa.passkey.add_intro'), warning, action: `${passkeyPath}/start`, submit: t('mfa.passkey.continue'),
+        hasFactor: true, name: { ...name, label: t('mfa.passkey.name_label') }, errors,
+      }), status);
+    }
+
+    router.get(passkeyPath, async (ctx) => {
+      const signed = await me(ctx);
+      if (!signed) return;
+      if (!(await s.secondFactors.has(signed.account.id))) return show(ctx, changePage(pageContext(ctx, passkeyPath), {
+        title: ctx.state.t('mfa.passkey.add_title'), intro: ctx.state.t('mfa.passkey.app_first'), action: appPath, submit: ctx.state.t('mfa.account.add_app'), hasFactor: false, errors: {},
+      }));
+      addPage(ctx, { value: '' });
+    });
+
+    // The name and the re-proof; then the page whose button has the browser create the passkey.
+    router.post(`${passkeyPath}/start`, limited, form, async (ctx) => {
+      const signed = await me(ctx);
+      if (!signed) return;
+      const { account } = signed;
+      const { t } = ctx.state;
+      if (!(await s.secondFactors.has(account.id))) return ctx.redirect(passkeyPath);
+      const typed = field(ctx, 'name', METHOD_NAME_MAX);
+      const name = typed === undefined ? undefined : typed || t('mfa.passkey.default_name');
+      const taken = (await s.secondFactors.list(account.id)).some((m) => m.name === name);
+      const nameError = name === undefined ? t('mfa.app.name_long') : taken ? t('mfa.app.name_taken') : undefined;
+      if (nameError) return addPage(ctx, { value: typed ?? '', error: nameError }, {}, undefined, 422);
+      const errors = await reproof(ctx, s, auth, account, 'add');
+      if (errors) return addPage(ctx, { value: typed! }, errors, undefined, 422);
+      const options = await passkeys.registrationOptions(account, scopeOf(signed), name!);
+      show(ctx, passkeyCreatePage(pageContext(ctx, passkeyPath), { action: `${passkeyPath}/finish`, options, name: name!, back: TWO_FACTOR_PATH }));
+    });
+
+    router.post(`${passkeyPath}/finish`, limited, form, async (ctx) => {
+      const signed = await me(ctx);
+      if (!signed) return;
+      const { account } = signed;
+      const response = parseResponse<RegistrationResponseJSON>(field(ctx, 'response', 16_384));
+      let added: Awaited<ReturnType<Passkeys['register']>>;
+      try {
+        added = response && await passkeys.register(account.id, scopeOf(signed), response);
+      } catch (err) {
+        if (!(err instanceof DuplicateMethodName) && !isUniqueViolation(err)) throw err;
+      }
+      // A failed ceremony starts again from the re-proof: its challenge is spent.
+      if (!added) return addPage(ctx, { value: '' }, {}, ctx.state.t('mfa.passkey.create_failed'), 422);
+      await audit(ctx, account, 'mfa.added', { kind: 'webauthn', method: added.method.id });
+      notifyMfaChange(s, provider.issuer, account, { kind: 'added', name: added.method.name });
+      done(ctx, 'passkey_added');
+    });
+  }
+
   return router;
 }
+
+/** Two racing registrations of one name or credential: the database's unique index decides. */
+const isUniqueViolation = (err: unknown) => /unique/i.test(String((err as { message?: unknown })?.message));

@@ -54,7 +54,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const prompts = promptRouters(provider, s, auth);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
-    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth), emailVerifyRoutes(s),
+    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth, { passkeys: true }), emailVerifyRoutes(s),
     ...(development ? [devRoutes(issuer)] : []),
   ];
   provider.use(pagesOnly(routers));

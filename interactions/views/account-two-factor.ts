@@ -62,10 +62,11 @@ ${v.methods.length ? html`<section aria-labelledby="h-recovery">
 /** One change's form: what it is, its own fields (if any), the re-proof fields, the button. */
 export function changePage(page: PageContext, v: {
   title: string; intro: string; warning?: string; action: string; submit: string; hasFactor: boolean;
-  name?: { value: string; error?: string }; errors: ReproofErrors;
+  name?: { value: string; error?: string; label?: string }; errors: ReproofErrors;
 }): SafeHtml {
   const { t } = page;
-  const labels = { ...(v.name ? { name: t('mfa.account.new_name') } : {}), ...reproofLabels(page, v.hasFactor) };
+  const nameLabel = v.name?.label ?? t('mfa.account.new_name');
+  const labels = { ...(v.name ? { name: nameLabel } : {}), ...reproofLabels(page, v.hasFactor) };
   return layout(page, v.title, html`
 <h1>${v.title}</h1>
 <p>${v.intro}</p>
@@ -73,7 +74,7 @@ ${v.warning ? html`<p class="notice">${v.warning}</p>` : ''}
 ${errorSummary(t, { name: v.name?.error, ...v.errors }, labels)}
 <form method="post" action="${v.action}" novalidate>
   ${csrfField(page)}
-  ${v.name ? field({ name: 'name', label: t('mfa.account.new_name'), value: v.name.value, error: v.name.error, maxlength: 64 }) : ''}
+  ${v.name ? field({ name: 'name', label: nameLabel, value: v.name.value, error: v.name.error, maxlength: 64 }) : ''}
   ${reproofFields(page, { hasFactor: v.hasFactor, errors: v.errors })}
   <button type="submit" class="primary">${v.submit}</button>
 </form>
