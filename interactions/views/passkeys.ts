@@ -6,9 +6,10 @@
 import { html, type SafeHtml } from './html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 
-export function passkeyForm(page: PageContext, v: { mode: 'register' | 'authenticate'; action: string; options: unknown; submit: string }): SafeHtml {
+export function passkeyForm(page: PageContext, v: { mode: 'register' | 'authenticate'; action: string; options: unknown; submit: string; intro?: string }): SafeHtml {
   return html`<noscript><p class="notice">${page.t('mfa.passkey.needs_js')}</p></noscript>
 <form method="post" action="${v.action}" data-passkey="${v.mode}" data-options="${JSON.stringify(v.options)}" hidden>
+  ${v.intro ? html`<p>${v.intro}</p>` : ''}
   ${csrfField(page)}
   <input type="hidden" name="response" value="">
   <button type="submit" class="primary">${v.submit}</button>

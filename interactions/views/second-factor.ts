@@ -32,8 +32,7 @@ ${alertBox(v.error)}
   ${field({ name: 'code', label: t('mfa.verify.label'), value: v.code, error: v.error, hint: t('mfa.verify.hint'), autocomplete: 'one-time-code', maxlength: 20 })}
   <button type="submit" class="primary">${t('mfa.verify.submit')}</button>
 </form>
-${v.passkeyOptions ? html`<p>${t('mfa.passkey.signin_intro')}</p>
-${passkeyForm(page, { mode: 'authenticate', action: `${v.action}/passkey`, options: v.passkeyOptions, submit: t('mfa.passkey.signin_submit') })}` : ''}
+${v.passkeyOptions ? passkeyForm(page, { mode: 'authenticate', action: `${v.action}/passkey`, options: v.passkeyOptions, submit: t('mfa.passkey.signin_submit'), intro: t('mfa.passkey.signin_intro') }) : ''}
 <p>${t('mfa.verify.lost')}</p>
 ${leave(page, v.leave)}`);
 }
