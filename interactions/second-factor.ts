@@ -226,10 +226,12 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
     const st = await step(ctx);
     if (!st) return;
     const { account } = st;
-    const response = parseResponse<AuthenticationResponseJSON>(field(ctx, 'response', 16_384));
-    if (!response) return render(ctx, st, ctx.state.t('mfa.passkey.wrong'), 422);
+    const posted = field(ctx, 'response', 16_384);
+    // Nothing posted: the person cancelled the browser's dialog, which proves nothing either way.
+    if (posted === '') return render(ctx, st, ctx.state.t('mfa.passkey.wrong'), 422);
+    const response = parseResponse<AuthenticationResponseJSON>(posted);
     let verified: Verified = { ok: false };
-    const result = await auth.checkSecret(account, ctx.ip, async () => (verified = await passkeys.verify(account.id, st.details.uid, response)).ok);
+    const result = await auth.checkSecret(account, ctx.ip, async () => Boolean(response) && (verified = await passkeys.verify(account.id, st.details.uid, response!)).ok);
     if (result.kind !== 'ok' || !verified.ok) {
       await s.audit.record({ action: 'mfa.failed', actor: `account:${account.id}`, accountId: account.id, clientId: st.clientId, ip: ctx.ip, details: { reason: result.kind, via: 'webauthn' } });
       return render(ctx, st, delayMessage(ctx, s, result, 'mfa.locked') ?? ctx.state.t('mfa.passkey.wrong'), 422);
