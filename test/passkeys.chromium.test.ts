@@ -163,6 +163,11 @@ test('a passkey removed meanwhile no longer works: the step says so and offers i
   const other = new Browser(porta.issuer);
   const signIn = await other.go('/account/two-factor');
   const list = await other.submit(signIn, /\/login$/, { login: account.login, password: TEST_PASSWORD });
+  // Renaming works for a passkey as for an app.
+  const rename = /href="(\/account\/two-factor\/[\w-]+\/rename)" aria-label="Rename Laptop"/.exec(list.body)![1]!;
+  const renamed = await other.submit(await other.go(rename), /\/rename$/, { name: 'Work laptop', password: TEST_PASSWORD, code: nextCode() });
+  expect(renamed.url).toMatch(/done=renamed$/);
+  expect(renamed.body).toContain('<td>Work laptop</td><td>Passkey or security key</td>');
   const blue = /href="(\/account\/two-factor\/[\w-]+\/remove)" aria-label="Remove Blue key"/.exec(list.body)![1]!;
   const removed = await other.submit(await other.go(blue), /\/remove$/, { password: TEST_PASSWORD, code: nextCode() });
   expect(removed.url).toMatch(/done=removed$/);
