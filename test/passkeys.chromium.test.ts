@@ -191,3 +191,14 @@ test('a key whose signature counter went backwards (a copy) is refused', async (
   await page.getByRole('button', { name: 'Use a passkey or security key' }).click();
   await page.getByRole('heading', { name: 'Back at the service' }).waitFor();
 });
+
+test('a change in the personal area can be re-proved with the password and a passkey instead of a code', async () => {
+  await chromium.context.clearCookies();
+  await page.goto(`${porta.issuer}/account/two-factor`);
+  await signInForm();
+  await page.getByRole('link', { name: 'Remove My phone' }).click();
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Confirm with a passkey instead of the code' }).click();
+  await page.waitForURL(/\/account\/two-factor\?done=removed$/);
+  expect(await methodRows()).toEqual(['Work laptop | Passkey or security key']);
+});
