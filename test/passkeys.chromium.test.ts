@@ -31,7 +31,7 @@ let page: PwPage;
 let cdp: CDPSession;
 let authenticatorId: string;
 
-const account = { login: '', email: '', secret: newTotpSecret() };
+const account = { id: '', login: '', email: '', secret: newTotpSecret() };
 
 beforeAll(async () => {
   smtp = await new SmtpCatcher().start();
@@ -48,6 +48,7 @@ beforeAll(async () => {
   );
   rp = await relyingParty(porta.issuer, 'tuition', 'test-tuition-secret-0123456789abcdefghij', callback.url);
   const created = await porta.createAccount({ email: `passkey.${Date.now()}@example.org` });
+  account.id = created.id;
   account.login = created.username!;
   account.email = created.email!;
   await porta.services.secondFactors.addTotp(created.id, 'My phone', account.secret, 0);
@@ -65,9 +66,13 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-async function addAuthenticator(): Promise<string> {
+/** A security key on USB; `synced`: a passkey whose key is backed up (copied off the device). */
+async function addAuthenticator(synced = false): Promise<string> {
   const { authenticatorId: id } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2', transport: synced ? 'internal' : 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+      ...(synced ? { defaultBackupEligibility: true, defaultBackupState: true } : {}),
+    },
   });
   return id;
 }
@@ -85,14 +90,14 @@ async function signInForm() {
 }
 
 /** Adds a passkey in the personal area: the name, the password and a code, then the browser creates it. */
-async function addPasskey(name: string) {
+async function addPasskey(name: string, code?: string) {
   await chromium.context.clearCookies();
   await page.goto(`${porta.issuer}/account/two-factor`);
   await signInForm();
   await page.getByRole('link', { name: 'Add a passkey or security key' }).click();
   await page.getByLabel('A name for this passkey').fill(name);
   await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByLabel('Code from your app, or a recovery code').fill(nextCode());
+  await page.getByLabel('Code from your app, or a recovery code').fill(code ?? nextCode());
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('button', { name: 'Create the passkey' }).click();
   await page.waitForURL(/\/account\/two-factor\?done=passkey_added$/);
@@ -201,4 +206,20 @@ test('a change in the personal area can be re-proved with the password and a pas
   await page.getByRole('button', { name: 'Confirm with a passkey instead of the code' }).click();
   await page.waitForURL(/\/account\/two-factor\?done=removed$/);
   expect(await methodRows()).toEqual(['Work laptop | Passkey or security key']);
+});
+
+test('a synced passkey (its key backed up off the device) signs in as a software key: amr swk', async () => {
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+  authenticatorId = await addAuthenticator(true);
+  // The app is gone: this change is re-proved with the password and a recovery code.
+  const [code] = await porta.services.secondFactors.recoveryCodes.regenerate(account.id);
+  await addPasskey('Phone passkey', code);
+  const pending = await toSecondFactor();
+  const hits = callback.hits.length;
+  await page.getByRole('button', { name: 'Use a passkey or security key' }).click();
+  await page.getByRole('heading', { name: 'Back at the service' }).waitFor();
+  const claims = (await rp.callback(callback.hits[hits]!.href, pending)).claims()!;
+  expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'swk', 'mfa']));
+  expect(claims.amr).not.toContain('hwk');
+  expect(claims.acr).toBe('https://refeds.org/profile/mfa');
 });
