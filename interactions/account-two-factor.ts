@@ -311,9 +311,8 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     router.get(passkeyPath, async (ctx) => {
       const signed = await me(ctx);
       if (!signed) return;
-      if (!(await s.secondFactors.has(signed.account.id))) return showChange(ctx, passkeyPath, {
-        title: ctx.state.t('mfa.passkey.add_title'), intro: ctx.state.t('mfa.passkey.app_first'), action: appPath, submit: ctx.state.t('mfa.account.add_app'), hasFactor: false, errors: {},
-      });
+      // No method yet (the overview offers no passkey then): an app comes first, its set-up confirmed by mail.
+      if (!(await s.secondFactors.has(signed.account.id))) return ctx.redirect(appPath);
       await addPage(ctx, { value: '' });
     });
 

@@ -130,7 +130,6 @@ export const mfa = {
   'mfa.passkey.create_intro': 'Your browser will now ask you to create the passkey "{name}" or to touch your security key.',
   'mfa.passkey.create_submit': 'Create the passkey',
   'mfa.passkey.create_failed': 'The passkey was not created (cancelled, timed out, or already added). Start again.',
-  'mfa.passkey.app_first': 'Set up an authenticator app first; then you can add passkeys and security keys as well.',
   'mfa.account.done.passkey_added': 'The passkey was added.',
   'mfa.reproof.passkey_submit': 'Confirm with a passkey instead of the code',
 } as const;

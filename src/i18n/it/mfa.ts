@@ -132,7 +132,6 @@ export const mfa: Record<keyof typeof en, string> = {
   'mfa.passkey.create_intro': 'Ora il browser ti chiederà di creare la passkey "{name}" o di toccare la chiave di sicurezza.',
   'mfa.passkey.create_submit': 'Crea la passkey',
   'mfa.passkey.create_failed': 'La passkey non è stata creata (annullata, scaduta o già aggiunta). Ricomincia.',
-  'mfa.passkey.app_first': 'Configura prima un\'app di autenticazione; poi potrai aggiungere anche passkey e chiavi di sicurezza.',
   'mfa.account.done.passkey_added': 'La passkey è stata aggiunta.',
   'mfa.reproof.passkey_submit': 'Conferma con una passkey invece del codice',
 };
