@@ -215,6 +215,10 @@ test('a synced passkey (its key backed up off the device) signs in as a software
   const [code] = await porta.services.secondFactors.recoveryCodes.regenerate(account.id);
   await addPasskey('Phone passkey', code);
   const pending = await toSecondFactor();
+  // Meanwhile a page of the personal area elsewhere makes a challenge of its own: it spoils nothing here.
+  const other = new Browser(porta.issuer);
+  await other.submit(await other.go('/account/two-factor'), /\/login$/, { login: account.login, password: TEST_PASSWORD });
+  expect((await other.go('/account/two-factor/recovery-codes')).body).toContain('data-passkey="authenticate"');
   const hits = callback.hits.length;
   await page.getByRole('button', { name: 'Use a passkey or security key' }).click();
   await page.getByRole('heading', { name: 'Back at the service' }).waitFor();

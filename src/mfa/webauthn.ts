@@ -72,10 +72,14 @@ export class Passkeys {
     return Boolean(await this.s.db('second_factors').where({ account_id: accountId, kind: 'webauthn' }).first('id'));
   }
 
-  /** A new challenge for `scope` (an earlier one of the account stops working). */
+  /**
+   * A new challenge for `scope`. The account is named in its data, not as the flow's owner: an owned
+   * flow would end the account's other open challenges, so a sign-in and the personal area open side
+   * by side would spoil each other's (and the failure would count toward the lockout).
+   */
   private async challenge(accountId: string, scope: string, data: Record<string, unknown> = {}): Promise<string> {
     const challenge = randomBytes(32).toString('base64url');
-    await this.s.flows.start({ kind: KIND, accountId, token: challenge, data: { ...data, scope }, ttlMs: CHALLENGE_TTL_MS });
+    await this.s.flows.start({ kind: KIND, accountId: null, token: challenge, data: { ...data, scope, accountId }, ttlMs: CHALLENGE_TTL_MS });
     return challenge;
   }
 
@@ -83,7 +87,7 @@ export class Passkeys {
   private async spend(accountId: string, scope: string, response: object): Promise<{ challenge: string; data: Record<string, unknown> } | undefined> {
     const challenge = challengeOf(response as { response?: { clientDataJSON?: unknown } });
     const flow = challenge ? await this.s.flows.findByToken(KIND, challenge) : undefined;
-    if (!flow || flow.accountId !== accountId || flow.data.scope !== scope) return undefined;
+    if (!flow || flow.data.accountId !== accountId || flow.data.scope !== scope) return undefined;
     if (!(await this.s.flows.consume(flow))) return undefined;
     return { challenge: challenge!, data: flow.data };
   }
