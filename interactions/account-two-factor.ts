@@ -3,8 +3,8 @@
  * added, last used), adding an authenticator app (the sign-in's set-up steps: mailed code, app, recovery
  * codes for a first method), renaming, removing, new recovery codes. Every change first asks the
  * re-proof (`reproof` below → src/mfa/reproof.ts): the password and a current second factor, counted
- * toward the lockout. The holder is mailed on every change. Passkeys add their routes in
- * interactions/passkeys.ts and reuse `reproof`.
+ * toward the lockout. The holder is mailed on every change. Adding a passkey (`passkeys` option): a
+ * name and the re-proof, then the browser creates it (views/passkeys.ts, src/mfa/webauthn.ts).
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -18,17 +18,20 @@ import { Enrolments } from '../src/mfa/enrolment.js';
 import { notifyMfaChange } from '../src/mfa/notices.js';
 import { codeProof, reproveForChange, type SecondFactorProof } from '../src/mfa/reproof.js';
 import { DuplicateMethodName, METHOD_NAME_MAX, type Method } from '../src/mfa/second-factors.js';
+import { parseResponse, Passkeys } from '../src/mfa/webauthn.js';
 import type { Services } from '../src/services.js';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { accountSession, hasPassword, type SignedIn } from './account.js';
 import { field, form } from './forms.js';
 import { perIp } from './recovery.js';
 import { enrolmentPages } from './second-factor.js';
 import { delayMessage } from './signin.js';
 import { changePage, TWO_FACTOR_PATH, twoFactorPage, type ReproofErrors } from './views/account-two-factor.js';
+import { passkeyCreatePage } from './views/passkeys.js';
 import { recoveryCodesPage, type Leave } from './views/second-factor.js';
 
 const NOTICES: Record<string, MessageKey> = {
-  added: 'mfa.account.done.added', renamed: 'mfa.account.done.renamed', removed: 'mfa.account.done.removed',
+  added: 'mfa.account.done.added', passkey_added: 'mfa.account.done.passkey_added', renamed: 'mfa.account.done.renamed', removed: 'mfa.account.done.removed',
 };
 const METHOD_ID = /^[\w-]{1,43}$/;
 
@@ -62,10 +65,36 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
   /** An enrolment started here belongs to this session of the personal area. */
   const scopeOf = (me: SignedIn) => `account:${me.session.uid}`;
 
+  const passkeys = new Passkeys(s, provider.issuer);
+  const current = new WeakMap<Context, SignedIn>();
+
+  /**
+   * A change's page; with passkeys on record, its re-proof may use one instead of a code (a challenge
+   * for this personal-area session comes with the page).
+   */
+  async function showChange(ctx: Context, path: string, view: Parameters<typeof changePage>[1], status = 200) {
+    const signed = current.get(ctx);
+    const withPasskey = options.passkeys && view.hasFactor && signed && await passkeys.has(signed.account.id);
+    const passkeyOptions = withPasskey ? await passkeys.authenticationOptions(signed.account.id, scopeOf(signed)) : undefined;
+    show(ctx, changePage(pageContext(ctx, path), { ...view, passkeyOptions }), status);
+  }
+
+  /** The re-proof of a change, with the passkey's assertion when one was posted instead of a code. */
+  function reproofHere(ctx: Context, account: Account, change: string) {
+    const signed = current.get(ctx);
+    const posted = options.passkeys && signed ? field(ctx, 'response', 16_384) : '';
+    if (!posted) return reproof(ctx, s, auth, account, change);
+    const response = parseResponse<AuthenticationResponseJSON>(posted);
+    return reproof(ctx, s, auth, account, change, async () => (response ? passkeys.verify(account.id, scopeOf(signed!), response) : { ok: false }));
+  }
+
   /** Signed in with a password (changes are re-proved with it); otherwise off to sign-in or the overview. */
   async function me(ctx: Context): Promise<SignedIn | undefined> {
     const signed = await signedIn(ctx);
-    if (signed && hasPassword(signed.account)) return signed;
+    if (signed && hasPassword(signed.account)) {
+      current.set(ctx, signed);
+      return signed;
+    }
     ctx.redirect(signed ? '/account' : ctx.method === 'GET' ? signInUrl('two-factor') : TWO_FACTOR_PATH);
     return undefined;
   }
@@ -94,23 +123,25 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     const notice = typeof ctx.query.done === 'string' && Object.hasOwn(NOTICES, ctx.query.done) ? t(NOTICES[ctx.query.done]!) : undefined;
     show(ctx, twoFactorPage(pageContext(ctx, TWO_FACTOR_PATH), {
       methods: methods.map((m) => ({ id: m.id, name: m.name, kind: t(`mfa.kind.${m.kind}`), added: when(m.createdAt), lastUsed: when(m.lastUsedAt) })),
-      recoveryCodesLeft: await s.secondFactors.recoveryCodes.left(signed.account.id), notice, passkeys: options.passkeys,
+      recoveryCodesLeft: await s.secondFactors.recoveryCodes.left(signed.account.id), notice,
+      // A first method is an app (its set-up is confirmed by a mailed code); passkeys come next to it.
+      passkeys: options.passkeys && methods.length > 0,
     }));
   });
 
   // Rename: the new name, then the re-proof.
-  function renamePage(ctx: Context, m: Method, hasFactor: boolean, name: { value: string; error?: string }, errors: ReproofErrors = {}, status = 200) {
+  async function renamePage(ctx: Context, m: Method, hasFactor: boolean, name: { value: string; error?: string }, errors: ReproofErrors = {}, status = 200) {
     const { t } = ctx.state;
-    show(ctx, changePage(pageContext(ctx, ctx.path), {
+    await showChange(ctx, ctx.path, {
       title: t('mfa.account.rename_title'), intro: t('mfa.account.rename_intro', { name: m.name }), action: `${TWO_FACTOR_PATH}/${m.id}/rename`,
       submit: t('mfa.account.rename_submit'), hasFactor, name, errors,
-    }), status);
+    }, status);
   }
 
   router.get(`${TWO_FACTOR_PATH}/:id/rename`, async (ctx) => {
     const signed = await me(ctx);
     const method = signed && await methodOf(ctx, signed.account);
-    if (method) renamePage(ctx, method, true, { value: method.name });
+    if (method) await renamePage(ctx, method, true, { value: method.name });
   });
 
   router.post(`${TWO_FACTOR_PATH}/:id/rename`, limited, form, async (ctx) => {
@@ -123,7 +154,7 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     const taken = (await s.secondFactors.list(account.id)).some((m) => m.name === name && m.id !== method.id);
     const nameError = name === undefined ? t('mfa.app.name_long') : !name ? t('field.required') : taken ? t('mfa.app.name_taken') : undefined;
     if (nameError) return renamePage(ctx, method, true, { value: name ?? '', error: nameError }, {}, 422);
-    const errors = await reproof(ctx, s, auth, account, 'rename');
+    const errors = await reproofHere(ctx, account, 'rename');
     if (errors) return renamePage(ctx, method, true, { value: name! }, errors, 422);
     try {
       if (!(await s.secondFactors.rename(account.id, method.id, name!))) return ctx.redirect(TWO_FACTOR_PATH);
@@ -140,10 +171,10 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
   async function removePage(ctx: Context, account: Account, m: Method, errors: ReproofErrors = {}, status = 200) {
     const { t } = ctx.state;
     const last = (await s.secondFactors.list(account.id)).length === 1;
-    show(ctx, changePage(pageContext(ctx, ctx.path), {
+    await showChange(ctx, ctx.path, {
       title: t('mfa.account.remove_title'), intro: t('mfa.account.remove_intro', { name: m.name }), warning: last ? t('mfa.account.remove_last') : undefined,
       action: `${TWO_FACTOR_PATH}/${m.id}/remove`, submit: t('mfa.account.remove_submit'), hasFactor: true, errors,
-    }), status);
+    }, status);
   }
 
   router.get(`${TWO_FACTOR_PATH}/:id/remove`, async (ctx) => {
@@ -156,7 +187,7 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     const signed = await me(ctx);
     const method = signed && await methodOf(ctx, signed.account);
     if (!signed || !method) return;
-    const errors = await reproof(ctx, s, auth, signed.account, 'remove');
+    const errors = await reproofHere(ctx, signed.account, 'remove');
     if (errors) return removePage(ctx, signed.account, method, errors, 422);
     const removed = await s.secondFactors.remove(signed.account.id, method.id);
     if (!removed) return ctx.redirect(TWO_FACTOR_PATH);
@@ -166,19 +197,19 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
   });
 
   // New recovery codes: the re-proof, then the codes shown once.
-  function regeneratePage(ctx: Context, errors: ReproofErrors = {}, status = 200) {
+  async function regeneratePage(ctx: Context, errors: ReproofErrors = {}, status = 200) {
     const { t } = ctx.state;
-    show(ctx, changePage(pageContext(ctx, ctx.path), {
+    await showChange(ctx, ctx.path, {
       title: t('mfa.account.regenerate_title'), intro: t('mfa.account.regenerate_intro'), action: `${TWO_FACTOR_PATH}/recovery-codes`,
       submit: t('mfa.account.regenerate_submit'), hasFactor: true, errors,
-    }), status);
+    }, status);
   }
 
   router.get(`${TWO_FACTOR_PATH}/recovery-codes`, async (ctx) => {
     const signed = await me(ctx);
     if (!signed) return;
     if (!(await s.secondFactors.has(signed.account.id))) return ctx.redirect(TWO_FACTOR_PATH);
-    regeneratePage(ctx);
+    await regeneratePage(ctx);
   });
 
   router.post(`${TWO_FACTOR_PATH}/recovery-codes`, limited, form, async (ctx) => {
@@ -186,7 +217,7 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     if (!signed) return;
     const { account } = signed;
     if (!(await s.secondFactors.has(account.id))) return ctx.redirect(TWO_FACTOR_PATH);
-    const errors = await reproof(ctx, s, auth, account, 'recovery_codes');
+    const errors = await reproofHere(ctx, account, 'recovery_codes');
     if (errors) return regeneratePage(ctx, errors, 422);
     const codes = await s.secondFactors.recoveryCodes.regenerate(account.id);
     await audit(ctx, account, 'mfa.codes_regenerated', {});
@@ -202,10 +233,10 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     if (flow || !account.email || !account.emailVerified) {
       return pages.show(ctx, { account, flow, action: appPath, leave: leave(ctx), doneLabel: t('mfa.codes.continue'), doneMethod: 'post' }, status);
     }
-    show(ctx, changePage(pageContext(ctx, appPath), {
+    await showChange(ctx, appPath, {
       title: t('mfa.enrol.title'), intro: t('mfa.account.add_intro'), action: `${appPath}/start`, submit: t('mfa.enrol.send'),
       hasFactor: await s.secondFactors.has(account.id), errors,
-    }), status);
+    }, status);
   }
 
   router.get(appPath, async (ctx) => {
@@ -218,7 +249,7 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     if (!signed) return;
     const { account } = signed;
     if (!account.email || !account.emailVerified) return appPage(ctx, signed);
-    const errors = await reproof(ctx, s, auth, account, 'add');
+    const errors = await reproofHere(ctx, account, 'add');
     if (errors) return appPage(ctx, signed, errors, 422);
     await pages.sendPosted(ctx, account, scopeOf(signed), appPath, leave(ctx));
   });
@@ -264,5 +295,66 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
     done(ctx, 'added');
   });
 
+  if (options.passkeys) passkeyRoutes();
+
+  function passkeyRoutes() {
+    const passkeyPath = `${TWO_FACTOR_PATH}/passkey`;
+
+    async function addPage(ctx: Context, name: { value: string; error?: string }, errors: ReproofErrors = {}, warning?: string, status = 200) {
+      const { t } = ctx.state;
+      await showChange(ctx, passkeyPath, {
+        title: t('mfa.passkey.add_title'), intro: t('mfa.passkey.add_intro'), warning, action: `${passkeyPath}/start`, submit: t('mfa.passkey.continue'),
+        hasFactor: true, name: { ...name, label: t('mfa.passkey.name_label') }, errors,
+      }, status);
+    }
+
+    router.get(passkeyPath, async (ctx) => {
+      const signed = await me(ctx);
+      if (!signed) return;
+      // No method yet (the overview offers no passkey then): an app comes first, its set-up confirmed by mail.
+      if (!(await s.secondFactors.has(signed.account.id))) return ctx.redirect(appPath);
+      await addPage(ctx, { value: '' });
+    });
+
+    // The name and the re-proof; then the page whose button has the browser create the passkey.
+    router.post(`${passkeyPath}/start`, limited, form, async (ctx) => {
+      const signed = await me(ctx);
+      if (!signed) return;
+      const { account } = signed;
+      const { t } = ctx.state;
+      if (!(await s.secondFactors.has(account.id))) return ctx.redirect(passkeyPath);
+      const typed = field(ctx, 'name', METHOD_NAME_MAX);
+      const name = typed === undefined ? undefined : typed || t('mfa.passkey.default_name');
+      const taken = (await s.secondFactors.list(account.id)).some((m) => m.name === name);
+      const nameError = name === undefined ? t('mfa.app.name_long') : taken ? t('mfa.app.name_taken') : undefined;
+      if (nameError) return addPage(ctx, { value: typed ?? '', error: nameError }, {}, undefined, 422);
+      const errors = await reproofHere(ctx, account, 'add');
+      if (errors) return addPage(ctx, { value: typed! }, errors, undefined, 422);
+      const options = await passkeys.registrationOptions(account, scopeOf(signed), name!);
+      show(ctx, passkeyCreatePage(pageContext(ctx, passkeyPath), { action: `${passkeyPath}/finish`, options, name: name!, back: TWO_FACTOR_PATH }));
+    });
+
+    router.post(`${passkeyPath}/finish`, limited, form, async (ctx) => {
+      const signed = await me(ctx);
+      if (!signed) return;
+      const { account } = signed;
+      const response = parseResponse<RegistrationResponseJSON>(field(ctx, 'response', 16_384));
+      let added: Awaited<ReturnType<Passkeys['register']>>;
+      try {
+        added = response && await passkeys.register(account.id, scopeOf(signed), response);
+      } catch (err) {
+        if (!(err instanceof DuplicateMethodName) && !isUniqueViolation(err)) throw err;
+      }
+      // A failed ceremony starts again from the re-proof: its challenge is spent.
+      if (!added) return addPage(ctx, { value: '' }, {}, ctx.state.t('mfa.passkey.create_failed'), 422);
+      await audit(ctx, account, 'mfa.added', { kind: 'webauthn', method: added.method.id });
+      notifyMfaChange(s, provider.issuer, account, { kind: 'added', name: added.method.name });
+      done(ctx, 'passkey_added');
+    });
+  }
+
   return router;
 }
+
+/** Two racing registrations of one name or credential: the database's unique index decides. */
+const isUniqueViolation = (err: unknown) => /unique/i.test(String((err as { message?: unknown })?.message));

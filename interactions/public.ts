@@ -1,5 +1,6 @@
 /** Pages outside an authorization request: home, health, readiness, the stylesheet. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { relative } from 'node:path';
 import Router from '@koa/router';
 import { pageContext } from '../src/http/context.js';
 import type { Services } from '../src/services.js';
@@ -9,6 +10,15 @@ import { homePage } from './views/pages.js';
 
 const STYLESHEET = readFileSync(fromRoot('interactions/static/porta.css'), 'utf8');
 const FAVICON = readFileSync(fromRoot('interactions/static/favicon.svg'), 'utf8');
+const PASSKEY_SCRIPT = readFileSync(fromRoot('interactions/static/passkey.js'), 'utf8');
+/** @simplewebauthn/browser's ES module build, served from here (no CDN): its files by path, read once. */
+const WEBAUTHN_DIR = fromRoot('node_modules/@simplewebauthn/browser/esm');
+const WEBAUTHN_MODULES = new Map((readdirSync(WEBAUTHN_DIR, { recursive: true, withFileTypes: true }) as Dirent[])
+  .filter((e) => e.isFile() && e.name.endsWith('.js'))
+  .map((e) => {
+    const file = `${e.parentPath}/${e.name}`;
+    return [relative(WEBAUTHN_DIR, file), readFileSync(file, 'utf8')] as const;
+  }));
 
 export function publicRoutes(s: Services): Router {
   const router = new Router();
@@ -30,6 +40,20 @@ export function publicRoutes(s: Services): Router {
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = FAVICON;
   });
+  // The passkey pages' one script (no inline script: CSP script-src 'self') and the helper it imports.
+  router.get('/static/passkey.js', (ctx) => {
+    ctx.type = 'text/javascript';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = PASSKEY_SCRIPT;
+  });
+  router.get('/static/simplewebauthn/*path', (ctx) => {
+    const body = WEBAUTHN_MODULES.get(ctx.path.slice('/static/simplewebauthn/'.length));
+    if (body === undefined) return;
+    ctx.type = 'text/javascript';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = body;
+  });
+
   // Browsers and tools that ask for /favicon.ico without reading the page get the same icon.
   router.get('/favicon.ico', (ctx) => {
     ctx.status = 301;

@@ -20,6 +20,8 @@ import { PASSWORD_AMR, withSecondFactor, type SecondFactorAmr } from '../src/mfa
 import { Enrolments, type Enrolment } from '../src/mfa/enrolment.js';
 import { notifyMfaChange } from '../src/mfa/notices.js';
 import { DuplicateMethodName, METHOD_NAME_MAX, type Verified } from '../src/mfa/second-factors.js';
+import { parseResponse, Passkeys } from '../src/mfa/webauthn.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { groupedSecret, qrSvg, totpUri } from '../src/mfa/totp.js';
 import { passwordTypedNow, SECOND_FACTOR_PROMPT, type SecondFactorResult } from '../src/policy/second-factor.js';
 import { loginResult } from '../src/provider.js';
@@ -143,6 +145,7 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
   const pages = enrolmentPages(s, auth, enrolments);
   const path = `/interaction/:uid/${SECOND_FACTOR_PROMPT}`;
   const limited = perIp(s, 'second-factor');
+  const passkeys = new Passkeys(s, provider.issuer);
 
   /** The interaction, when it is at this step; otherwise sends the browser to wherever it is. */
   async function step(ctx: Context): Promise<Step | undefined> {
@@ -179,7 +182,9 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
     const flow = await enrolments.current(st.account.id, st.details.uid);
     if (flow?.state === 'enrolled') return pages.show(ctx, { account: st.account, flow, action: st.base, leave: leave(ctx, st), doneLabel: t('mfa.codes.continue'), doneMethod: 'post' });
     if (await s.secondFactors.has(st.account.id)) {
-      return send(ctx, secondFactorPage(page, { action: st.base, clientName: st.clientName, code: '', error, leave: leave(ctx, st) }), status);
+      // A passkey's challenge is made with the page, kept for this interaction only.
+      const passkeyOptions = await passkeys.has(st.account.id) ? await passkeys.authenticationOptions(st.account.id, st.details.uid) : undefined;
+      return send(ctx, secondFactorPage(page, { action: st.base, clientName: st.clientName, code: '', error, leave: leave(ctx, st), passkeyOptions }), status);
     }
     if (!st.fresh) {
       return send(ctx, passwordAgainPage(page, {
@@ -213,6 +218,26 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
     }
     await s.audit.record({ action: 'mfa.verified', actor: `account:${account.id}`, accountId: account.id, clientId: st.clientId, ip: ctx.ip, details: { via: v.via, sso: !st.fresh } });
     if (v.via === 'recovery_code') notifyMfaChange(s, provider.issuer, account, { kind: 'code_used', left: v.left });
+    await finish(ctx, st, v.amr);
+  });
+
+  // A passkey's assertion: counted toward the lockout like a wrong code.
+  router.post(`${path}/passkey`, limited, form, async (ctx) => {
+    const st = await step(ctx);
+    if (!st) return;
+    const { account } = st;
+    const posted = field(ctx, 'response', 16_384);
+    // Nothing posted: the person cancelled the browser's dialog, which proves nothing either way.
+    if (posted === '') return render(ctx, st, ctx.state.t('mfa.passkey.wrong'), 422);
+    const response = parseResponse<AuthenticationResponseJSON>(posted);
+    let verified: Verified = { ok: false };
+    const result = await auth.checkSecret(account, ctx.ip, async () => Boolean(response) && (verified = await passkeys.verify(account.id, st.details.uid, response!)).ok);
+    if (result.kind !== 'ok' || !verified.ok) {
+      await s.audit.record({ action: 'mfa.failed', actor: `account:${account.id}`, accountId: account.id, clientId: st.clientId, ip: ctx.ip, details: { reason: result.kind, via: 'webauthn' } });
+      return render(ctx, st, delayMessage(ctx, s, result, 'mfa.locked') ?? ctx.state.t('mfa.passkey.wrong'), 422);
+    }
+    const v = verified as Extract<Verified, { ok: true }>;
+    await s.audit.record({ action: 'mfa.verified', actor: `account:${account.id}`, accountId: account.id, clientId: st.clientId, ip: ctx.ip, details: { via: 'webauthn', sso: !st.fresh } });
     await finish(ctx, st, v.amr);
   });
 

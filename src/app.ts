@@ -55,7 +55,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const prompts = promptRouters(provider, s, auth);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
-    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth), emailVerifyRoutes(s), samlRoutes(s, issuer),
+    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth, { passkeys: true }), emailVerifyRoutes(s), samlRoutes(s, issuer),
     ...(development ? [devRoutes(issuer)] : []),
   ];
   provider.use(pagesOnly(routers));

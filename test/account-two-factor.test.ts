@@ -129,6 +129,21 @@ describe('adding an authenticator app in the personal area', () => {
   });
 });
 
+describe('passkeys in the personal area', () => {
+  test('offered once the account has an app; without one, adding a passkey starts with the app', async () => {
+    const account = await createAccount();
+    const { browser, page } = await openTwoFactor(account.username!);
+    expect(page.body).not.toContain('Add a passkey or security key');
+    const instead = await browser.go('/account/two-factor/passkey');
+    expect(new URL(instead.url).pathname).toBe('/account/two-factor/app');
+    const withOne = await withApp();
+    const other = await openTwoFactor(withOne.account.username!);
+    const add = await other.browser.go(link(other.page, 'Add a passkey or security key'));
+    expect(h1(add)).toBe('Add a passkey or security key');
+    expect(add.body).toContain('A name for this passkey');
+  });
+});
+
 describe('changes to existing second factors', () => {
   test('rename: the password and a current code; a wrong code is refused and counts toward the lockout', async () => {
     const { account, secret, method } = await withApp();

@@ -195,6 +195,27 @@ describe('wrong codes count toward the lockout like wrong passwords', () => {
   });
 });
 
+describe('failed passkey assertions count toward the lockout like wrong codes', () => {
+  test('after three forged assertions the next waits; a cancelled dialog (nothing posted) is not counted', async () => {
+    const { account } = await withApp();
+    // A passkey on record (its key never signs here): the step offers it.
+    await porta.services.db('second_factors').insert({
+      id: `pk${n}`, account_id: account.id, kind: 'webauthn', name: 'Blue key', created_at: porta.clock.now(),
+      credential_id: `cred-${n}`, public_key: 'AAAA', sign_counter: 0, transports: 'usb',
+    });
+    const browser = new Browser(porta.issuer);
+    let page = (await signIn(browser, tuition, account.username!)).done;
+    expect(page.body).toContain('data-passkey="authenticate"');
+    for (let i = 0; i < 5; i++) page = await browser.submit(page, /\/second_factor\/passkey$/, { response: '' });
+    expect(alertText(page.body)).toBe('The passkey or security key was not accepted. Try again, or use a code.');
+    const forged = JSON.stringify({ id: `cred-${n}`, rawId: `cred-${n}`, type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: '', signature: '' } });
+    for (let i = 0; i < 3; i++) page = await browser.submit(page, /\/second_factor\/passkey$/, { response: forged });
+    expect(alertText(page.body)).toBe('The passkey or security key was not accepted. Try again, or use a code.');
+    page = await browser.submit(page, /\/second_factor\/passkey$/, { response: forged });
+    expect(alertText(page.body)).toBe('Too many wrong attempts: try again in 1 second.');
+  });
+});
+
 /** The key shown for typing by hand, from the set-up page. */
 const shownSecret = (page: Page) => /<p class="secret" lang="en"><code>([A-Z2-7 ]+)<\/code><\/p>/.exec(page.body)![1]!.replace(/ /g, '');
 

@@ -62,20 +62,26 @@ ${v.methods.length ? html`<section aria-labelledby="h-recovery">
 /** One change's form: what it is, its own fields (if any), the re-proof fields, the button. */
 export function changePage(page: PageContext, v: {
   title: string; intro: string; warning?: string; action: string; submit: string; hasFactor: boolean;
-  name?: { value: string; error?: string }; errors: ReproofErrors;
+  name?: { value: string; error?: string; label?: string }; errors: ReproofErrors;
+  /** With passkeys on record: a second button proves one instead of the code (/static/passkey.js). */
+  passkeyOptions?: unknown;
 }): SafeHtml {
   const { t } = page;
-  const labels = { ...(v.name ? { name: t('mfa.account.new_name') } : {}), ...reproofLabels(page, v.hasFactor) };
+  const nameLabel = v.name?.label ?? t('mfa.account.new_name');
+  const labels = { ...(v.name ? { name: nameLabel } : {}), ...reproofLabels(page, v.hasFactor) };
   return layout(page, v.title, html`
 <h1>${v.title}</h1>
 <p>${v.intro}</p>
 ${v.warning ? html`<p class="notice">${v.warning}</p>` : ''}
 ${errorSummary(t, { name: v.name?.error, ...v.errors }, labels)}
-<form method="post" action="${v.action}" novalidate>
+<form method="post" action="${v.action}" novalidate${v.passkeyOptions ? html` data-passkey="authenticate" data-options="${JSON.stringify(v.passkeyOptions)}"` : ''}>
   ${csrfField(page)}
-  ${v.name ? field({ name: 'name', label: t('mfa.account.new_name'), value: v.name.value, error: v.name.error, maxlength: 64 }) : ''}
+  ${v.passkeyOptions ? html`<input type="hidden" name="response" value="">` : ''}
+  ${v.name ? field({ name: 'name', label: nameLabel, value: v.name.value, error: v.name.error, maxlength: 64 }) : ''}
   ${reproofFields(page, { hasFactor: v.hasFactor, errors: v.errors })}
   <button type="submit" class="primary">${v.submit}</button>
+  ${v.passkeyOptions ? html`<button type="submit" class="secondary" data-passkey-button hidden>${t('mfa.reproof.passkey_submit')}</button>` : ''}
 </form>
+${v.passkeyOptions ? html`<script type="module" src="/static/passkey.js"></script>` : ''}
 ${back(page)}`);
 }

@@ -6,6 +6,7 @@
 import { html, trusted, type SafeHtml } from './html.js';
 import { field } from './fields.js';
 import { alertBox, csrfField, layout, type PageContext } from './layout.js';
+import { passkeyForm } from './passkeys.js';
 
 /** "Cancel and go back to the service" (sign-in) or "Back to your account" (personal area). */
 export interface Leave { action: string; label: string; method?: 'post' | 'get' }
@@ -19,7 +20,7 @@ function leave(page: PageContext, l: Leave | undefined): SafeHtml {
 </form>`;
 }
 
-export function secondFactorPage(page: PageContext, v: { action: string; clientName: string; code: string; error?: string; leave: Leave }): SafeHtml {
+export function secondFactorPage(page: PageContext, v: { action: string; clientName: string; code: string; error?: string; leave: Leave; passkeyOptions?: unknown }): SafeHtml {
   const { t } = page;
   return layout(page, t('mfa.verify.title'), html`
 <h1>${t('mfa.verify.title')}</h1>
@@ -31,6 +32,7 @@ ${alertBox(v.error)}
   ${field({ name: 'code', label: t('mfa.verify.label'), value: v.code, error: v.error, hint: t('mfa.verify.hint'), autocomplete: 'one-time-code', maxlength: 20 })}
   <button type="submit" class="primary">${t('mfa.verify.submit')}</button>
 </form>
+${v.passkeyOptions ? passkeyForm(page, { mode: 'authenticate', action: `${v.action}/passkey`, options: v.passkeyOptions, submit: t('mfa.passkey.signin_submit'), intro: t('mfa.passkey.signin_intro') }) : ''}
 <p>${t('mfa.verify.lost')}</p>
 ${leave(page, v.leave)}`);
 }

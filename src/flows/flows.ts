@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import type { Db } from '../storage/db.js';
 import { derivedKey } from '../secrets.js';
 
-export type FlowKind = 'activation' | 'set_password' | 'password_reset' | 'email_change' | 'access_code' | 'email_verify' | 'mfa_enrolment';
+export type FlowKind = 'activation' | 'set_password' | 'password_reset' | 'email_change' | 'access_code' | 'email_verify' | 'mfa_enrolment' | 'webauthn_challenge';
 
 export interface Flow<D = Record<string, unknown>> {
   id: string;
