@@ -14,7 +14,10 @@
  *                  for Chrome DevTools) and print where the time went
  *   BENCH_ONLY=a,b  run only these parts, to iterate on one figure: signin, an HTTP workload's name
  *                  (discovery, jwks, client_credentials, refresh_token, userinfo, introspection), cluster,
- *                  storage; prints the figures and writes no report
+ *                  storage, postgres; prints the figures and writes no report — except BENCH_ONLY=postgres,
+ *                  which rewrites only the PostgreSQL section of bench/RESULTS.md
+ *   BENCH_POSTGRES_URL  the PostgreSQL server the postgres part creates its database on (default: the local
+ *                  server on 127.0.0.1:5432 as user postgres); no server answering: the part is skipped
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +31,8 @@ import { API_RESOURCE, API_SCOPE, BASIC_AUTH, CLIENTS_FILE, password, RESOURCE_S
 import { signIn, send, type Tokens } from './lib/http.js';
 import { hammer, type Figures, type Workload } from './lib/load.js';
 import { freePort, launch, rss, stopAll, type Proc } from './lib/procs.js';
-import { report, type Results } from './lib/report.js';
+import { createBenchDatabase, dropBenchDatabase } from './lib/postgres.js';
+import { postgresOnly, report, type Results } from './lib/report.js';
 import { seedUsers } from './lib/seed.js';
 import { argon2Ceiling, signinLoad, type SigninFigures } from './lib/signin.js';
 import { summarize } from './lib/profile.js';
@@ -54,6 +58,8 @@ const baseEnv = {
   // and keeps what it freed there: ~90 MB more RSS. Two arenas cost nothing measurable here.
   MALLOC_ARENA_MAX: '2',
   COOKIE_KEYS: secret(), KEYS_ENCRYPTION_SECRET: secret(), CLIENTS_FILE, RESOURCE_SERVERS,
+  // Production settings the bench's loads never use: no mail leaves the machine, registration is not exercised.
+  MAIL_TRANSPORT: 'files', MAIL_DIR: join(dir, 'mail'), PRIVACY_NOTICE_URL: 'https://www.example.org/privacy',
   // The bench runs the sweep itself (storage section), so a timer never lands inside another measurement.
   SWEEP_INTERVAL_SECONDS: '0',
   // All the load comes from one address: the per-IP token limiter stays on (its cost is measured) but so
@@ -217,8 +223,17 @@ async function main() {
   }
   await Promise.all(workers.map((w) => w.proc.stop()));
 
+  // ─── PostgreSQL beside SQLite, and 1 vs 2 instances on PostgreSQL ──────────────────────────────────
+  if (wanted('postgres')) results.postgres = await postgres(portaEnv);
+
   // ─── Storage scale ──────────────────────────────────────────────────────────────────────────────────
   if (wanted('storage')) results.storage = await storage();
+  if (only?.size === 1 && only.has('postgres') && !quick && results.postgres) {
+    const file = fromRoot('bench/RESULTS.md');
+    writeFileSync(file, postgresOnly(results as Results, readFileSync(file, 'utf8')));
+    say(`PostgreSQL section written to ${file}`);
+    return;
+  }
   if (only) {
     console.log(JSON.stringify({ ...results, params: undefined }, null, 2));
     return;
@@ -229,6 +244,63 @@ async function main() {
   writeFileSync(out, markdown);
   console.log(`\n${markdown}`);
   say(`written to ${out}`);
+}
+
+/**
+ * The same Porta on a PostgreSQL database beside the SQLite one (runs interleaved), then PORTA_WORKERS 1 vs 2 on
+ * PostgreSQL: each worker is a Porta instance with its own connection pool, sharing nothing but the database — as
+ * two instances behind a load balancer, with the kernel spreading connections instead.
+ */
+async function postgres(sqliteEnv: Record<string, string>): Promise<Results['postgres']> {
+  const made = await createBenchDatabase();
+  if (!made.url) {
+    say(`postgres: skipped, ${made.reason}`);
+    return { skipped: made.reason!, signin: undefined, http: {}, instances: {} };
+  }
+  const url = made.url;
+  try {
+    const pgEnv = { ...sqliteEnv, ...at(await freePort()), DATABASE_URL: url };
+    const config = loadConfig({ env: pgEnv });
+    say(`postgres: seeding ${P.users} accounts in ${new URL(url).pathname.slice(1)} (pool ${config.databasePoolMax} per process)`);
+    await seedUsers(config, P.users);
+    // The SQLite file was seeded at the start; a fresh Porta on it, so both start equally warm.
+    const sqlite: Server = { name: 'SQLite', proc: await launch(PORTA_SERVER, { ...sqliteEnv, ...at(await freePort()) }, join(dir, 'porta-sqlite.log')), refresh: [], access: [] };
+    const onPg: Server = { name: 'PostgreSQL', proc: await launch(PORTA_SERVER, pgEnv, join(dir, 'porta-pg.log')), refresh: [], access: [] };
+    const pair = [sqlite, onPg];
+    const signin: Record<string, SigninFigures[]> = {};
+    for (let r = -1; r < P.runs; r++) {
+      for (const s of pair) {
+        const figures = await signinLoad(s.proc.url, P.users, P.signinConcurrency, r < 0 ? P.signinWarmup : P.signinSeconds, collector(s));
+        if (figures.failed) say(`  ${s.name} sign-in failures: ${figures.failed} (${figures.firstError})`);
+        if (r >= 0) (signin[s.name] ??= []).push(figures);
+      }
+    }
+    const out: NonNullable<Results['postgres']> = {
+      signin: { sqlite: medianOf(signin.SQLite!), pg: medianOf(signin.PostgreSQL!) }, http: {}, instances: {},
+    };
+    say(`postgres: sign-in SQLite ${out.signin!.sqlite.rate.toFixed(1)}/s, PostgreSQL ${out.signin!.pg.rate.toFixed(1)}/s`);
+    for (const [name, workload] of [['client_credentials', clientCredentials], ['refresh_token', refreshToken]] as const) {
+      const figures = await sideBySide(`${name}, SQLite vs PostgreSQL`, pair, workload, P.users);
+      out.http[name] = { sqlite: figures.SQLite!, pg: figures.PostgreSQL! };
+    }
+    await Promise.all(pair.map((s) => s.proc.stop()));
+
+    const instances: Server[] = [];
+    for (const n of [1, 2]) {
+      const port = await freePort();
+      const proc = await launch(PORTA_MAIN, { ...pgEnv, ...at(port), PORTA_WORKERS: String(n) }, join(dir, `porta-pg-${n}w.log`), `http://127.0.0.1:${port}`);
+      instances.push({ name: `${n}i`, proc, refresh: onPg.refresh, access: onPg.access });
+    }
+    for (const [name, workload] of [['client_credentials', clientCredentials], ['refresh_token', refreshToken]] as const) {
+      const figures = await sideBySide(`${name}, PostgreSQL, 1 vs 2 instances`, instances, workload, P.users);
+      out.instances[name] = { one: figures['1i']!, two: figures['2i']! };
+    }
+    await Promise.all(instances.map((s) => s.proc.stop()));
+    return out;
+  } finally {
+    await stopAll();
+    await dropBenchDatabase(url);
+  }
 }
 
 async function storage(): Promise<Results['storage']> {

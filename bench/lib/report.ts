@@ -14,6 +14,13 @@ export interface Results {
   http: Record<string, { porta: Figures; bare: Figures }>;
   portaRss: { rss: number; peak: number };
   cluster: Record<string, { one: Figures; two: Figures }>;
+  /** Absent: the part did not run; `skipped`: no PostgreSQL server answered. */
+  postgres?: {
+    skipped?: string;
+    signin: { sqlite: SigninFigures; pg: SigninFigures } | undefined;
+    http: Record<string, { sqlite: Figures; pg: Figures }>;
+    instances: Record<string, { one: Figures; two: Figures }>;
+  };
   storage: {
     sessions: number; rows: number; insertSeconds: number; bytesPerSession: number; fileBytes: number; fileBytesAfterSweep: number;
     empty: Figures; full: Figures; memory: { rss: number; peak: number }; expired: number; batchSize: number;
@@ -22,6 +29,8 @@ export interface Results {
 }
 
 const START = '<!-- analysis:start -->';
+const PG_START = '<!-- postgres:start -->';
+const PG_END = '<!-- postgres:end -->';
 const END = '<!-- analysis:end -->';
 const PLACEHOLDER = '_Not written yet: read the figures above, profile what misses a target, and say here what remains and why._';
 
@@ -45,6 +54,7 @@ export function report(r: Results, previous: string): string {
     ['client_credentials p99 at 32 connections ≤ 1.5 × bare', `${n2(cc.porta.p99 / cc.bare.p99)} ×`, cc.porta.p99 <= 1.5 * cc.bare.p99],
     ['refresh_token p99 at 32 connections ≤ 1.5 × bare', `${n2(rt.porta.p99 / rt.bare.p99)} ×`, rt.porta.p99 <= 1.5 * rt.bare.p99],
     ...Object.entries(r.cluster).map(([name, c]): [string, string, boolean] => [`${name}: 2 workers ≥ 1.4 × 1 worker`, `${n2(c.two.rps / c.one.rps)} ×`, c.two.rps >= 1.4 * c.one.rps]),
+    ...postgresTargets(r),
     [`refresh_token at ${n0(s.sessions)} sessions ≥ 0.9 × empty database`, `${n2(s.full.rps / s.empty.rps)} ×`, s.full.rps >= 0.9 * s.empty.rps],
     [`Porta RSS at ${n0(s.sessions)} sessions < 250 MB`, `${mb(s.memory.rss)} (peak ${mb(s.memory.peak)})`, s.memory.peak < 250e6],
     ['no request waits > 20 ms behind the expiry sweep', `worst ${ms(s.sweep.worstDuring)}`, s.sweep.worstDuring <= 20],
@@ -119,6 +129,8 @@ ${clusterRows.join('\n')}
 
 CPU % is of one core (${r.machine.cores} cores = ${r.machine.cores * 100} %), measured from /proc over each run: the server's processes (primary and workers; threads included — WebCrypto signs on libuv's pool, so one Porta process already uses more than one core) and the load generator, which runs on the same cores.
 
+${postgresSection(r)}
+
 ## Storage — ${n0(s.sessions)} signed-in people
 
 Each person is a Session, its Grant, a RefreshToken and an AccessToken (${n0(s.rows)} rows in \`oidc_payloads\`),
@@ -143,4 +155,66 @@ ${START}
 ${analysis}
 ${END}
 `;
+}
+
+function postgresTargets(r: Results): [string, string, boolean][] {
+  const pgr = r.postgres;
+  if (!pgr || pgr.skipped || !pgr.signin) return [];
+  return [
+    ...Object.entries(pgr.http).map(([name, { sqlite, pg }]): [string, string, boolean] => [`${name} on PostgreSQL ≥ 0.8 × SQLite (one instance)`, `${n2(pg.rps / sqlite.rps)} ×`, pg.rps >= 0.8 * sqlite.rps]),
+    ['full sign-in on PostgreSQL ≥ 0.8 × SQLite (one instance)', `${n2(pgr.signin.pg.rate / pgr.signin.sqlite.rate)} ×`, pgr.signin.pg.rate >= 0.8 * pgr.signin.sqlite.rate],
+    ...Object.entries(pgr.instances).map(([name, c]): [string, string, boolean] => [`${name} on PostgreSQL: 2 instances ≥ 1.4 × 1`, `${n2(c.two.rps / c.one.rps)} ×`, c.two.rps >= 1.4 * c.one.rps]),
+  ];
+}
+
+/** The PostgreSQL section, between markers so that `BENCH_ONLY=postgres` can rewrite it alone. */
+function postgresSection(r: Results): string {
+  const pgr = r.postgres;
+  const body = !pgr
+    ? '_Not measured in this run._'
+    : pgr.skipped || !pgr.signin
+      ? `_Skipped: ${pgr.skipped ?? 'no figures'}._`
+      : postgresTables(r, { ...pgr, signin: pgr.signin });
+  return `${PG_START}
+## PostgreSQL — beside SQLite, and 1 vs 2 instances
+
+${body}
+${PG_END}`;
+}
+
+function postgresTables(r: Results, pgr: NonNullable<Results['postgres']> & { signin: NonNullable<NonNullable<Results['postgres']>['signin']> }): string {
+  const cpu = (f: Figures) => `${n0(f.serverCpu)} / ${n0(f.loadCpu)}`;
+  const p = r.params;
+  return `The same Porta (compiled, production mode) on PostgreSQL on 127.0.0.1 (a fresh database, \`DATABASE_POOL_MAX\` default) and on a SQLite file, runs interleaved; ${p.connections} connections, medians of ${p.runs} run${p.runs > 1 ? 's' : ''} of ${p.seconds} s (sign-in: ${p.signinSeconds} s, ${p.signinConcurrency} at a time). The PostgreSQL server runs on the same ${r.machine.cores} cores, so its CPU is not in Porta's column but competes with it.
+
+| Workload | SQLite req/s | PostgreSQL req/s | PostgreSQL / SQLite | SQLite p99 ms | PostgreSQL p99 ms | CPU % Porta / load gen., SQLite | CPU % Porta / load gen., PostgreSQL |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${Object.entries(pgr.http).map(([name, { sqlite, pg }]) => `| ${name} | ${n0(sqlite.rps)}${failed(sqlite)} | ${n0(pg.rps)}${failed(pg)} | **${n2(pg.rps / sqlite.rps)}** | ${sqlite.p99} | ${pg.p99} | ${cpu(sqlite)} | ${cpu(pg)} |`).join('\n')}
+| full sign-in (sign-ins/s) | ${n1(pgr.signin.sqlite.rate)}${failed(pgr.signin.sqlite)} | ${n1(pgr.signin.pg.rate)}${failed(pgr.signin.pg)} | **${n2(pgr.signin.pg.rate / pgr.signin.sqlite.rate)}** | ${n0(pgr.signin.sqlite.p99)} | ${n0(pgr.signin.pg.p99)} | | |
+
+Instances on one PostgreSQL database: \`PORTA_WORKERS\` 1 and 2 (src/main.ts), each worker a Porta instance with its own connection pool; the kernel spreads connections between them, as a load balancer would.
+
+| Workload | 1 instance req/s | 2 instances req/s | 2 / 1 | 1 instance p99 ms | 2 instances p99 ms | CPU % Porta / load gen., 1 | CPU % Porta / load gen., 2 |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${Object.entries(pgr.instances).map(([name, { one, two }]) => `| ${name} | ${n0(one.rps)}${failed(one)} | ${n0(two.rps)}${failed(two)} | **${n2(two.rps / one.rps)}** | ${one.p99} | ${two.p99} | ${cpu(one)} | ${cpu(two)} |`).join('\n')}
+
+With ${r.machine.cores} cores shared by Porta, PostgreSQL and the load generator, 2 instances can add only what the cores have left: compare the CPU columns.`;
+}
+
+/** \`BENCH_ONLY=postgres\`: the previous report with only its PostgreSQL section (and targets) replaced. */
+export function postgresOnly(r: Results, previous: string): string {
+  const section = postgresSection(r);
+  const targets = postgresTargets(r).map(([t, v, ok]) => `| ${t} | ${v} | ${check(ok)} |`);
+  let out = previous.includes(PG_START) && previous.includes(PG_END)
+    ? previous.slice(0, previous.indexOf(PG_START)) + section + previous.slice(previous.indexOf(PG_END) + PG_END.length)
+    : previous.replace('\n## Storage', `\n${section}\n\n## Storage`);
+  // Targets table: drop the previous PostgreSQL rows, add these after the last cluster row.
+  out = out.split('\n').filter((line) => !/^\| .* on PostgreSQL/.test(line)).join('\n');
+  const anchor = out.split('\n').findLastIndex((line) => /^\| .*: 2 workers ≥ 1\.4 × 1 worker/.test(line));
+  if (anchor >= 0) {
+    const lines = out.split('\n');
+    lines.splice(anchor + 1, 0, ...targets);
+    out = lines.join('\n');
+  }
+  return out;
 }
