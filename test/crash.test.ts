@@ -12,7 +12,7 @@ import { Browser } from './helpers/browser.js';
 import { createTestDatabase, dropTestDatabase, onPostgres } from './helpers/database.js';
 import { startServerProcess } from './helpers/process.js';
 
-jest.setTimeout(90_000);
+jest.setTimeout(180_000);
 const SECRET = 'crash-test-secret-0123456789abcdefghijkl';
 
 test('a killed server loses no acknowledged registration and restarts on a sound database', async () => {
