@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const DEVELOPMENT_COOKIE_KEYS = ['dev-only-cookie-key-change-me-1', 'dev-only-cookie-key-change-me-2'];
 /** Client secrets that start with this are the shipped examples; production refuses them. */
 export const DEVELOPMENT_SECRET_PREFIX = 'dev-only-';
+/** FEDERATION_FILE's default, read only when it exists (any other path must exist). */
+export const DEFAULT_FEDERATION_FILE = 'config/federation.json';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -60,6 +62,7 @@ export const settings = {
   keysEncryptionSecret: setting({ env: 'KEYS_ENCRYPTION_SECRET', schema: z.string().refine((s) => s === '' || s.length >= 32, 'must be empty or at least 32 characters'), default: '', doc: 'Private signing keys and authenticator-app secrets are stored encrypted (AES-256-GCM), link tokens and access codes as HMAC-SHA256, and pairwise subject identifiers and DPoP nonces derived, each with a key derived from it for its own purpose (changing it ends pending links and codes and changes every pairwise `sub`). Required in production; empty (development) stores the keys in the clear and uses fixed derived keys.', secret: true }),
   logLevel: setting({ env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level.' }),
   clientsFile: setting({ env: 'CLIENTS_FILE', schema: z.string(), default: 'config/clients.json', doc: 'JSON file of relying services (empty: none; clients can also be added with `porta clients add`).' }),
+  federationFile: setting({ env: 'FEDERATION_FILE', schema: z.string(), default: DEFAULT_FEDERATION_FILE, doc: 'JSON file of the institutions (SAML IdPs) people may sign in with (README, "Federation"). The default is read only when it exists; empty: no institutions.' }),
   resourceServers: setting({ env: 'RESOURCE_SERVERS', schema: resourceServers, default: '', doc: 'APIs that accept Porta access tokens, as JSON: resource indicator URL → `{"scope": "courses:read courses:write", "audience": "(optional)", "clients": ["(optional) the only client ids allowed"]}`. A token requested with `resource=` one of them is an ES256-signed JWT for that API.' }),
   responseTypes: setting({ env: 'RESPONSE_TYPES', schema: list.pipe(z.array(z.enum(['code', 'id_token', 'code id_token'])).min(1).refine((v) => new Set(v).size === v.length, 'each response type once')), default: ['code'], doc: 'Comma-separated OAuth response types offered to relying services (discovery lists only these, and `none`, which Porta\'s personal area uses; a client may register only these). `code` is the one the OAuth 2.0 Security BCP recommends; `id_token` and `code id_token` also need the `implicit` grant on the client.' }),
   outboundPrivateNetworks: setting({ env: 'OUTBOUND_PRIVATE_NETWORKS', schema: bool, default: false, doc: 'Let outgoing requests (back-channel logout, client JWKS) reach loopback and private addresses, for services on the campus network.' }),

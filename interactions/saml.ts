@@ -1,10 +1,94 @@
-/** Porta as a SAML service provider, HTTP side: its metadata (the ACS comes with federated sign-in). */
+/**
+ * Porta as a SAML service provider, HTTP side: its metadata, sending a person to their institution, and the
+ * assertion consumer service (ACS) the institution posts its answer to.
+ *
+ * SameSite: the institution's POST to /saml/acs is cross-site, so the interaction cookie (SameSite=Lax) is
+ * not sent with it. The ACS therefore finds the AuthnRequest by the RelayState (its ID), which records the
+ * interaction it was sent for, checks the answer with SamlSp (InResponseTo that very request, spent once),
+ * stores what it established on the request, and answers 303 to GET /interaction/:uid/saml/return: a
+ * top-level GET on Porta, which does carry the Lax cookies. Only the browser holding that interaction's
+ * cookie can finish it; a response posted into another browser (login CSRF) leads nowhere. No cookie of our
+ * own with SameSite=None is needed (which would also need Secure, and a third-party cookie policy's mercy).
+ */
+import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { spMetadata } from '../src/federation/saml/sp-metadata.js';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { checkedAttributes, claimsFromAttributes, federatedIdentifier, friendlyAttributes } from '../src/federation/attributes.js';
+import { FederatedAccounts, type FederatedClaims } from '../src/federation/accounts.js';
+import { displayName, type FederatedIdp } from '../src/federation/registry.js';
+import { acsUrl, spEntityId, spMetadata } from '../src/federation/saml/sp-metadata.js';
+import { SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
+import { pageContext } from '../src/http/context.js';
+import { renderErrorPage } from '../src/http/errors.js';
+import type { MessageKey } from '../src/i18n/index.js';
+import { ACR_MFA, federatedAmr, requestAsksMfa } from '../src/mfa/assurance.js';
+import { clientPolicy, idpAllowed } from '../src/policy/client-policy.js';
+import { loginResult } from '../src/provider.js';
 import type { Services } from '../src/services.js';
+import { field, form } from './forms.js';
+import { federationErrorPage, type InstitutionChoice } from './views/federation.js';
 
-export function samlRoutes(s: Services, issuer: string): Router {
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** What the ACS established, kept on the AuthnRequest until the browser comes back with its cookies. */
+type Outcome =
+  | { ok: { subject: string; claims: FederatedClaims; mfa: boolean } }
+  | { error: 'status' | 'expired' | 'invalid' | 'replayed' | 'no_identifier'; statusCode?: string };
+
+const ERROR_MESSAGES: Record<Exclude<Outcome, { ok: unknown }>['error'], MessageKey> = {
+  status: 'federation.error.status',
+  expired: 'federation.error.expired',
+  invalid: 'federation.error.invalid',
+  replayed: 'federation.error.replayed',
+  no_identifier: 'federation.error.no_identifier',
+};
+
+// An encrypted response with many attributes stays well below this; anything larger is not an IdP's answer.
+const acsBody = bodyParser({ enableTypes: ['form'], formLimit: '512kb', encoding: 'utf-8' });
+const MAX_RESPONSE_CHARS = 512 * 1024;
+const REQUEST_ID = /^_[0-9a-f]{40}$/;
+
+export interface FederatedSignIn {
+  /** The institutions this interaction's client accepts, by name in the page's language. */
+  choices(ctx: Context, details: Details): Promise<InstitutionChoice[]>;
+  /** Sends the browser to the institution with a signed AuthnRequest; a page when it cannot be used. */
+  start(ctx: Context, details: Details, entityId: string): Promise<void>;
+}
+
+export function samlRoutes(provider: Provider, s: Services, issuer: string): { router: Router; federated: FederatedSignIn } {
   const router = new Router();
+  const sp = new SamlSp(s.db, s.clock, s.spKeys, spEntityId(s.config, issuer), acsUrl(issuer), s.config.interactionTtlSeconds * 1000);
+  const accounts = new FederatedAccounts(s);
+  const name = (ctx: Context, idp: FederatedIdp) => displayName(idp, ctx.state.locale as string);
+
+  const federated: FederatedSignIn = {
+    async choices(ctx, details) {
+      const { policy } = await clientOf(provider, details);
+      return s.federation.all().filter((idp) => idpAllowed(policy, idp.saml.entityId)).map((idp) => ({ entityId: idp.saml.entityId, name: name(ctx, idp) }));
+    },
+    async start(ctx, details, entityId) {
+      ctx.set('Cache-Control', 'no-store');
+      const idp = s.federation.find(entityId);
+      const { clientName, policy } = await clientOf(provider, details);
+      if (!idp) return renderFederationError(ctx, details.uid, undefined, ctx.state.t('federation.unknown_idp'), 404);
+      if (!idpAllowed(policy, idp.saml.entityId)) {
+        const message = ctx.state.t('federation.idp_not_allowed', { client: clientName, institution: name(ctx, idp) });
+        return renderFederationError(ctx, details.uid, undefined, message, 403);
+      }
+      // A service that needs two factors asks the institution for REFEDS MFA; without it Porta's own step follows.
+      const requireMfa = policy.require2fa || requestAsksMfa(details.params.acr_values);
+      const { url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa });
+      ctx.status = 303;
+      ctx.redirect(url);
+    },
+  };
+
+  function renderFederationError(ctx: Context, uid: string, entityId: string | undefined, message: string, status = 400) {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.body = federationErrorPage(pageContext(ctx, ctx.path), { uid, entityId, message }).value;
+  }
 
   // Read by federation operators' tools and IdPs; short caching so a key rotation shows within minutes.
   router.get('/saml/metadata', async (ctx) => {
@@ -13,5 +97,75 @@ export function samlRoutes(s: Services, issuer: string): Router {
     ctx.body = spMetadata(s.config, issuer, await s.spKeys.published());
   });
 
-  return router;
+  // "Sign in with your institution": one of the login page's buttons, or "Try again" on an error page.
+  router.post('/interaction/:uid/saml', form, async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') return ctx.redirect(`/interaction/${details.uid}`);
+    await federated.start(ctx, details, field(ctx, 'idp', 1024) ?? '');
+  });
+
+  // The institution's answer: a cross-site POST without Porta's cookies (see the top of this file), so no CSRF token either.
+  router.post('/saml/acs', acsBody, async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const relayState = typeof body.RelayState === 'string' && REQUEST_ID.test(body.RelayState) ? body.RelayState : undefined;
+    const response = typeof body.SAMLResponse === 'string' && body.SAMLResponse.length <= MAX_RESPONSE_CHARS ? body.SAMLResponse : undefined;
+    const request = relayState ? await sp.request(relayState) : undefined;
+    if (!request?.interactionUid || !response || request.expiresAt <= s.clock.now()) {
+      await s.audit.record({ action: 'federation.response_refused', actor: 'anonymous', ip: ctx.ip, details: { reason: 'unsolicited' } });
+      return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
+    }
+    const idp = s.federation.find(request.idpEntityId);
+    if (!idp) return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unknown_idp'));
+
+    let outcome: Outcome;
+    try {
+      const assertion = await sp.acceptResponse(idp.saml, request.id, response);
+      const { kept, dropped } = checkedAttributes(friendlyAttributes(assertion.attributes), idp.facts);
+      if (dropped.length) ctx.state.log.warn({ idp: idp.saml.entityId, dropped }, 'SAML attributes dropped (out of scope or malformed)');
+      const subject = federatedIdentifier(kept, assertion.nameId, idp.facts);
+      outcome = subject
+        ? { ok: { subject, claims: claimsFromAttributes(kept, idp.trustEmailVerified), mfa: assertion.authnContext === ACR_MFA } }
+        : { error: 'no_identifier' };
+    } catch (err) {
+      if (!(err instanceof SamlResponseError)) throw err;
+      ctx.state.log.warn({ idp: idp.saml.entityId, code: err.code, reason: err.message }, 'SAML response refused');
+      outcome = err.code === 'unsolicited' ? { error: 'invalid' } : { error: err.code, statusCode: err.statusCode };
+    }
+    if ('error' in outcome) await s.audit.record({ action: 'federation.response_refused', actor: 'anonymous', ip: ctx.ip, details: { idp: idp.saml.entityId, reason: outcome.error, status: outcome.statusCode } });
+    await sp.recordOutcome(request.id, JSON.stringify(outcome));
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${request.interactionUid}/saml/return?request=${request.id}`);
+  });
+
+  // Back on Porta with the interaction's cookie: finish the sign-in, or say what went wrong and offer the ways on.
+  router.get('/interaction/:uid/saml/return', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const requestId = typeof ctx.query.request === 'string' && REQUEST_ID.test(ctx.query.request) ? ctx.query.request : '';
+    const taken = requestId ? await sp.takeOutcome(requestId, details.uid) : undefined;
+    const idp = taken && s.federation.find(taken.idpEntityId);
+    if (!taken || !idp) return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
+    const outcome = JSON.parse(taken.outcome) as Outcome;
+    const clientId = String(details.params.client_id);
+    if ('error' in outcome) {
+      await s.audit.record({ action: 'login.failed', actor: 'anonymous', clientId, ip: ctx.ip, details: { reason: `federation.${outcome.error}`, idp: idp.saml.entityId } });
+      return renderFederationError(ctx, details.uid, idp.saml.entityId, ctx.state.t(ERROR_MESSAGES[outcome.error], { institution: name(ctx, idp) }));
+    }
+    const { account, created } = await accounts.signIn({ idp: idp.saml.entityId, subject: outcome.ok.subject, claims: outcome.ok.claims }, { ip: ctx.ip, clientId });
+    if (account.status !== 'active') {
+      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: account.status, idp: idp.saml.entityId } });
+      return renderFederationError(ctx, details.uid, undefined, ctx.state.t('federation.error.disabled'), 403);
+    }
+    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: idp.saml.entityId, mfa: outcome.ok.mfa, created } });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(outcome.ok.mfa)) }, { mergeWithLastSubmission: false });
+  });
+
+  return { router, federated };
+}
+
+/** The interaction's client and its access policy. */
+async function clientOf(provider: Provider, details: Details) {
+  const client = typeof details.params.client_id === 'string' ? await provider.Client.find(details.params.client_id) : undefined;
+  return { clientName: client?.clientName ?? String(details.params.client_id), policy: clientPolicy(client ?? {}) };
 }

@@ -15,8 +15,11 @@ import type { Services } from '../src/services.js';
 import { inactiveAccountMessage } from './access.js';
 import { field, form } from './forms.js';
 import type { PromptRouters } from './prompts.js';
+import type { FederatedSignIn } from './saml.js';
 import { consentPage, loginPage } from './views/pages.js';
 import type { SafeHtml } from './views/html.js';
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** What an attempt refused during a delay or lock is told (`locked`: the words for a lock); undefined otherwise. */
 export function delayMessage(ctx: Context, s: Services, result: AuthResult, locked: MessageKey = 'login.locked'): string | undefined {
@@ -27,7 +30,7 @@ export function delayMessage(ctx: Context, s: Services, result: AuthResult, lock
   return seconds === 1 ? t('login.too_soon.one') : t('login.too_soon.other', { seconds });
 }
 
-export function signinRoutes(provider: Provider, s: Services, prompts: PromptRouters, auth: Authenticator): Router {
+export function signinRoutes(provider: Provider, s: Services, prompts: PromptRouters, auth: Authenticator, federated: FederatedSignIn): Router {
   const router = new Router();
 
   async function clientName(clientId: unknown): Promise<string> {
@@ -35,9 +38,11 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     return client?.clientName ?? String(clientId);
   }
 
-  function renderLogin(ctx: Context, uid: string, name: string, login: string, error?: string | SafeHtml) {
+  async function renderLogin(ctx: Context, details: Details, name: string, login: string, error?: string | SafeHtml) {
+    const { uid } = details;
+    const institutions = await federated.choices(ctx, details);
     ctx.type = 'html';
-    ctx.body = loginPage(pageContext(ctx, `/interaction/${uid}`), { uid, clientName: name, login, error }).value;
+    ctx.body = loginPage(pageContext(ctx, `/interaction/${uid}`), { uid, clientName: name, login, error, institutions }).value;
   }
 
   /**
@@ -54,8 +59,10 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     const name = await clientName(params.client_id);
     ctx.set('Cache-Control', 'no-store');
     if (prompt.name === 'login') {
+      // idp_hint: straight to that institution, unless the person came back to choose another way.
+      if (typeof params.idp_hint === 'string' && params.idp_hint && ctx.query.choose === undefined) return federated.start(ctx, details, params.idp_hint.slice(0, 1024));
       const hint = typeof params.login_hint === 'string' ? params.login_hint.slice(0, 64) : '';
-      return renderLogin(ctx, uid, name, hint);
+      return renderLogin(ctx, details, name, hint);
     }
     if (prompt.name === 'consent') {
       const account = await s.accounts.findById(details.session!.accountId);
@@ -79,7 +86,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     const name = await clientName(details.params.client_id);
     ctx.set('Cache-Control', 'no-store');
     if (!login || !password) {
-      return renderLogin(ctx, details.uid, name, login, ctx.state.t(password === undefined ? 'login.invalid' : 'login.missing'));
+      return renderLogin(ctx, details, name, login, ctx.state.t(password === undefined ? 'login.invalid' : 'login.missing'));
     }
 
     const result = await auth.check(login, password, ctx.ip);
@@ -87,7 +94,7 @@ export function signinRoutes(provider: Provider, s: Services, prompts: PromptRou
     const account = result.account;
     if (result.kind !== 'ok' || account?.status !== 'active') {
       await s.audit.record({ action: 'login.failed', actor: account ? `account:${account.id}` : 'anonymous', accountId: account?.id, clientId, ip: ctx.ip, details: { reason: result.kind === 'ok' ? result.account.status : result.kind } });
-      return renderLogin(ctx, details.uid, name, login, failureMessage(ctx, result, details.uid));
+      return renderLogin(ctx, details, name, login, failureMessage(ctx, result, details.uid));
     }
 
     await s.accounts.recordLogin(account.id);

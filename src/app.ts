@@ -53,9 +53,10 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const perMinute = s.config.tokenRequestsPerIpPerMinute;
   provider.use(tokenEndpointLimit(perMinute ? s.rateLimits.limiter('token-ip', perMinute, 60) : undefined));
   const prompts = promptRouters(provider, s, auth);
+  const saml = samlRoutes(provider, s, issuer);
   const routers = [
-    publicRoutes(s), signinRoutes(provider, s, prompts, auth), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
-    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth, { passkeys: true }), emailVerifyRoutes(s), samlRoutes(s, issuer),
+    publicRoutes(s), signinRoutes(provider, s, prompts, auth, saml.federated), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
+    recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth, { passkeys: true }), emailVerifyRoutes(s), saml.router,
     ...(development ? [devRoutes(issuer)] : []),
   ];
   provider.use(pagesOnly(routers));

@@ -2,7 +2,8 @@
  * Relying services from the clients file (the CLI's `porta clients add|update` checks the same rules,
  * clientProblems, and both are then judged by oidc-provider itself). Porta's own client metadata (beside the standard OIDC
  * fields): `first_party` (skips the consent page); the access policy (src/policy/): `allowed_user_types`
- * (who may sign in; absent: everyone), `require_access_code` (a one-time code at the first sign-in) and
+ * (who may sign in; absent: everyone), `allowed_idps` (the only institutions a federated person may come
+ * from; absent: all), `require_access_code` (a one-time code at the first sign-in) and
  * `require_2fa` (a second factor at every sign-in);
  * `pkce_optional` (a legacy confidential service exempt from PKCE).
  */
@@ -12,7 +13,7 @@ import { DEVELOPMENT_SECRET_PREFIX } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { clientPolicyProblems } from './policy/client-policy.js';
 
-export const PORTA_CLIENT_METADATA = ['first_party', 'allowed_user_types', 'require_access_code', 'require_2fa', 'pkce_optional'] as const;
+export const PORTA_CLIENT_METADATA = ['first_party', 'allowed_user_types', 'allowed_idps', 'require_access_code', 'require_2fa', 'pkce_optional'] as const;
 
 /** How a client may authenticate at the token endpoint (and introspection, revocation, PAR). */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;

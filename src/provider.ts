@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
+import { FederatedAccounts } from './federation/accounts.js';
 import { CLIENT_AUTH_METHODS, PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
 import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
 import { acrFor, ACR_VALUES } from './mfa/assurance.js';
@@ -21,6 +22,7 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
   const { config } = s;
   const asKoa = (ctx: KoaContextWithOIDC) => ctx as unknown as Context;
   const pairwiseKey = derivedKey(config.keysEncryptionSecret, 'pairwise-subject');
+  const federated = new FederatedAccounts(s);
 
   const configuration: Configuration = {
     // Production never authenticates a database client with a secret the clients file would refuse.
@@ -36,7 +38,10 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
       // The person code is one identifier for every service: a pairwise client (which must not be able to
       // link a person across sectors) does not get it.
       const pairwise = ctx.oidc?.client?.subjectType === 'pairwise';
-      return { accountId: id, claims: () => ({ ...accountClaims(account), ...(pairwise ? { person_code: undefined } : {}), sub: id }) };
+      // A federated account's profile is what its institution sent at the last sign-in.
+      const identity = account.userType === 'federated' ? await federated.identityOf(id) : undefined;
+      const fromInstitution = identity ? { ...identity.claims, idp: identity.idp } : {};
+      return { accountId: id, claims: () => ({ ...accountClaims(account), ...fromInstitution, ...(pairwise ? { person_code: undefined } : {}), sub: id }) };
     },
     // Stable for a person and a sector (restarts, key rotation), different across sectors, unguessable
     // without KEYS_ENCRYPTION_SECRET: HMAC with a key derived for this purpose only.
@@ -54,7 +59,9 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
     discovery: { claim_types_supported: ['normal'], ui_locales_supported: [...LOCALES] },
     // How the person signed in (acr, amr, auth_time) goes in every ID token: services decide on it.
     claims: { ...Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])), openid: [...CLAIMS_BY_SCOPE.openid, 'acr', 'amr', 'auth_time'] },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone', 'eduperson'],
+    // idp_hint=<entityID>: straight to that institution (interactions/saml.ts).
+    extraParams: ['idp_hint'],
     conformIdTokenClaims: true,
     // The REFEDS profiles: the session's acr (src/mfa/assurance.ts), listed in discovery as acr_values_supported.
     acrValues: [...ACR_VALUES],

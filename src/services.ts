@@ -9,6 +9,7 @@ import { Metrics } from './metrics.js';
 import { Mailer } from './mail/mailer.js';
 import { SecondFactors } from './mfa/second-factors.js';
 import { SpKeys } from './federation/saml/sp-keys.js';
+import { FederationRegistry } from './federation/registry.js';
 import { Accounts } from './storage/accounts.js';
 import { Audit } from './storage/audit.js';
 import type { Db } from './storage/db.js';
@@ -25,6 +26,8 @@ export interface Services {
   keys: SigningKeys;
   /** Porta's own SAML SP key pairs and certificates. */
   spKeys: SpKeys;
+  /** The institutions people may sign in with (FEDERATION_FILE; loaded by the server, empty for the CLI). */
+  federation: FederationRegistry;
   secondFactors: SecondFactors;
   flows: Flows;
   mailer: Mailer;
@@ -41,12 +44,12 @@ function spCommonName(config: Config): string {
   return url ? new URL(url).hostname : 'localhost';
 }
 
-export function createServices(config: Config, db: Db, clock: Clock, logger: Logger): Services {
+export function createServices(config: Config, db: Db, clock: Clock, logger: Logger, federation = new FederationRegistry()): Services {
   const rateLimits = new RateLimits(db);
   const metrics = new Metrics();
   metrics.watchDatabase(db);
   return {
-    config, clock, logger, db, metrics,
+    config, clock, logger, db, metrics, federation,
     accounts: new Accounts(db, clock),
     audit: new Audit(db, clock, logger, (action) => metrics.audited(action)),
     hasher: new PasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }),

@@ -1,8 +1,9 @@
 /** Pages of the sign-in interaction and the error page. */
 import { html, trusted, type SafeHtml } from './html.js';
 import { alertBox, csrfField, layout, type PageContext } from './layout.js';
+import { institutionsSection, type InstitutionChoice } from './federation.js';
 
-export function loginPage(page: PageContext, v: { uid: string; clientName: string; login: string; error?: string | SafeHtml }): SafeHtml {
+export function loginPage(page: PageContext, v: { uid: string; clientName: string; login: string; error?: string | SafeHtml; institutions?: readonly InstitutionChoice[] }): SafeHtml {
   const { t } = page;
   return layout(page, t('login.title'), html`
 <h1>${t('login.title')}</h1>
@@ -16,6 +17,7 @@ ${alertBox(v.error)}
   <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128"${v.error ? trusted(' aria-invalid="true" aria-describedby="form-error"') : ''}>
   <button type="submit" class="primary">${t('login.submit')}</button>
 </form>
+${institutionsSection(page, v.uid, v.institutions ?? [])}
 <nav class="links" aria-label="${t('login.help')}">
   <a href="/register?interaction=${v.uid}">${t('login.create_account')}</a>
   <a href="/recover/password?interaction=${v.uid}">${t('login.forgot_password')}</a>
@@ -29,7 +31,7 @@ ${alertBox(v.error)}
 
 export function consentPage(page: PageContext, v: { uid: string; clientName: string; accountName: string; scopes: string[] }): SafeHtml {
   const { t } = page;
-  const known = new Set(['openid', 'profile', 'email', 'phone', 'offline_access']);
+  const known = new Set(['openid', 'profile', 'email', 'phone', 'offline_access', 'eduperson']);
   return layout(page, t('consent.title'), html`
 <h1>${t('consent.title')}</h1>
 <p>${t('consent.signed_in_as', { name: v.accountName })}</p>

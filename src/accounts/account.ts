@@ -72,10 +72,13 @@ export function checkUsername(username: string): UsernameProblem | undefined {
 }
 
 export const CLAIMS_BY_SCOPE = {
-  openid: ['sub', 'person_code', 'user_type'],
+  // `idp`: the institution (entityID) a federated account signs in with.
+  openid: ['sub', 'person_code', 'user_type', 'idp'],
   profile: ['name', 'given_name', 'family_name', 'birthdate', 'preferred_username', 'locale', 'updated_at'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
+  // What a federated account's institution asserted (REFEDS R&S / AARC names, src/federation/attributes.ts).
+  eduperson: ['eduperson_principal_name', 'eduperson_scoped_affiliation', 'eduperson_entitlement', 'eduperson_assurance', 'schac_home_organization', 'schac_personal_unique_code'],
 } as const;
 
 export function accountClaims(a: Account): Record<string, unknown> {

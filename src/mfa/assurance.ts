@@ -13,6 +13,12 @@ export type SecondFactorAmr = 'otp' | 'hwk' | 'swk';
 /** A password sign-in. */
 export const PASSWORD_AMR = ['pwd'];
 
+/**
+ * A sign-in at an institution (`fed`, as AARC and eduGAIN proxies write it); with `mfa` when the
+ * institution asserted the REFEDS MFA profile, which then counts as Porta's second factor.
+ */
+export const federatedAmr = (institutionAssertedMfa: boolean) => (institutionAssertedMfa ? ['fed', 'mfa'] : ['fed']);
+
 export const hasSecondFactor = (amr: readonly string[] | undefined) => Boolean(amr?.includes('mfa'));
 
 export const acrFor = (amr: readonly string[] | undefined) => (hasSecondFactor(amr) ? ACR_MFA : ACR_SFA);

@@ -3,11 +3,12 @@
  * is closed to everyone else. A Check of its own prompt, `not_allowed`, right after login: it runs on
  * every authorization, also when an SSO session skips the login page. The person sees why
  * (interactions/access.ts) and the service receives error=access_denied, never a code; with prompt=none
- * the service gets access_denied at once.
+ * the service gets access_denied at once. A client's `allowed_idps` closes it the same way to a federated
+ * account from another institution.
  */
 import { interactionPolicy } from 'oidc-provider';
 import type { Services } from '../services.js';
-import { clientPolicy, userTypeAllowed } from './client-policy.js';
+import { clientPolicy, institutionAllowed, userTypeAllowed } from './client-policy.js';
 import type { PolicyRule } from './index.js';
 import { sessionAccount } from './session-account.js';
 
@@ -21,10 +22,11 @@ export const clientAccessRule: PolicyRule = {
         async (ctx) => {
           if (!ctx.oidc.session?.accountId || !ctx.oidc.client) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
           const rule = clientPolicy(ctx.oidc.client);
-          if (rule.allowedUserTypes === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+          if (rule.allowedUserTypes === undefined && rule.allowedIdps === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
           const account = await sessionAccount(ctx, s);
           // Fails closed: an account that cannot be read is not let in.
-          return !account || !userTypeAllowed(rule, account.userType);
+          if (!account || !userTypeAllowed(rule, account.userType)) return true;
+          return !(await institutionAllowed(s, rule, account));
         },
         async (ctx) => ({ user_type: (await sessionAccount(ctx, s))?.userType ?? null })),
     );

@@ -10,12 +10,12 @@ import type { Account } from '../accounts/account.js';
 import { AccessCodes } from '../flows/access-code.js';
 import type { Services } from '../services.js';
 import { clientGrants, revokeGrants } from '../storage/oidc-adapter.js';
-import { clientPolicy, userTypeAllowed } from './client-policy.js';
+import { clientPolicy, institutionAllowed, userTypeAllowed } from './client-policy.js';
 
 /** May the person use the client under its current policy? `client` as oidc-provider hands it over. */
 export async function policyAllows(s: Services, account: Pick<Account, 'id' | 'userType'>, client: { clientId: string }): Promise<boolean> {
   const policy = clientPolicy(client);
-  if (!userTypeAllowed(policy, account.userType)) return false;
+  if (!userTypeAllowed(policy, account.userType) || !(await institutionAllowed(s, policy, account))) return false;
   return !policy.requireAccessCode || new AccessCodes(s).hasAccess(account.id, client.clientId);
 }
 

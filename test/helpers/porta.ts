@@ -113,7 +113,7 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
       const out: string[] = [];
       const err: string[] = [];
       // The server's mail server too, so what the CLI mails reaches the test's SMTP catcher.
-      const env = { DATABASE_URL: databaseUrl, CLIENTS_FILE: config.clientsFile, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(config.smtpUrl ? { SMTP_URL: config.smtpUrl } : {}) };
+      const env = { DATABASE_URL: databaseUrl, CLIENTS_FILE: config.clientsFile, FEDERATION_FILE: config.federationFile, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(config.smtpUrl ? { SMTP_URL: config.smtpUrl } : {}) };
       const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock });
       return { code, stdout: out.join(''), stderr: err.join('') };
     },

@@ -3,6 +3,7 @@
  * Porta's SP metadata, parses and verifies the signed AuthnRequest from the HTTP-Redirect URL, and issues
  * a signed Response for the HTTP-POST binding. Its own key pair and certificate are made per IdP.
  */
+import { inflateRawSync } from 'node:zlib';
 import * as samlify from 'samlify';
 import { generateSpKeyPair, certificateBody } from '../../src/federation/saml/sp-keys.js';
 import type { SamlIdp } from '../../src/federation/saml/idp-metadata.js';
@@ -12,16 +13,21 @@ samlify.setSchemaValidator({ validate: async () => 'skipped' });
 
 export interface TestUser {
   nameId: string;
+  /** Default persistent. */
+  nameIdFormat?: string;
   attributes: Record<string, string[]>;
   authnContext?: string;
 }
+
+/** When the IdP says it issued the response (default now): an old one makes an expired assertion. */
+export interface ResponseOptions { issuedAt?: Date }
 
 const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export class TestSamlIdp {
   readonly entityId: string;
   readonly ssoUrl: string;
-  private readonly key: { certificate: string; privateKey: string };
+  readonly key: { certificate: string; privateKey: string };
   private readonly idp: samlify.IdentityProviderInstance;
 
   /** `encrypt`: the assertion is encrypted to the SP metadata's encryption certificate. */
@@ -51,6 +57,35 @@ export class TestSamlIdp {
     return samlify.ServiceProvider({ metadata: spMetadata });
   }
 
+  /** This IdP's SAML metadata, as its federation would publish it (mdui names, shibmd:Scope, signing key). */
+  metadataXml(names: Record<string, string> = { en: 'University of Example', it: 'Università di Esempio' }, scopes = ['uni.example']): string {
+    return `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:mdui="urn:oasis:names:tc:SAML:metadata:ui" xmlns:shibmd="urn:mace:shibboleth:metadata:1.0" entityID="${xmlText(this.entityId)}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:Extensions>
+      ${scopes.map((sc) => `<shibmd:Scope regexp="false">${xmlText(sc)}</shibmd:Scope>`).join('')}
+      <mdui:UIInfo>${Object.entries(names).map(([lang, n]) => `<mdui:DisplayName xml:lang="${lang}">${xmlText(n)}</mdui:DisplayName>`).join('')}</mdui:UIInfo>
+    </md:Extensions>
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBody(this.key.certificate)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${xmlText(this.ssoUrl)}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+`;
+  }
+
+  /** The AuthnRequest's XML (inflated from the redirect URL), to see what it asks for. */
+  static requestXml(redirectUrl: string): string {
+    return inflateRawSync(Buffer.from(new URL(redirectUrl).searchParams.get('SAMLRequest')!, 'base64')).toString();
+  }
+
+  /** An error answer (no assertion), as an IdP sends when the person cancels or cannot sign in: status Responder/`status`. */
+  failure(sp: samlify.ServiceProviderInstance, inResponseTo: string, status = 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed'): string {
+    const acs = sp.entityMeta.getAssertionConsumerService('post') as string;
+    const xml = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${xmlText(acs)}" InResponseTo="${xmlText(inResponseTo)}">`
+      + `<saml:Issuer>${xmlText(this.entityId)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="${xmlText(status)}"/></samlp:StatusCode></samlp:Status></samlp:Response>`;
+    return Buffer.from(xml).toString('base64');
+  }
+
   /** Reads the AuthnRequest from the redirect URL; samlify checks its signature against the SP metadata. */
   async receive(spMetadata: string, redirectUrl: string): Promise<{ requestId: string; sp: samlify.ServiceProviderInstance }> {
     const sp = samlify.ServiceProvider({ metadata: spMetadata });
@@ -62,10 +97,10 @@ export class TestSamlIdp {
   }
 
   /** A signed SAMLResponse (base64) for the HTTP-POST binding; inResponseTo '' makes it unsolicited. */
-  async respond(sp: samlify.ServiceProviderInstance, inResponseTo: string, user: TestUser): Promise<string> {
-    const now = new Date();
+  async respond(sp: samlify.ServiceProviderInstance, inResponseTo: string, user: TestUser, options: ResponseOptions = {}): Promise<string> {
+    const now = options.issuedAt ?? new Date();
     const later = new Date(now.getTime() + 5 * 60_000).toISOString();
-    const acs = sp.entityMeta.getAssertionConsumerService(samlify.Constants.namespace.binding.post) as string;
+    const acs = sp.entityMeta.getAssertionConsumerService('post') as string;
     const attributes = Object.entries(user.attributes).map(([name, values]) =>
       `<saml:Attribute Name="${xmlText(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">${values.map((v) => `<saml:AttributeValue xsi:type="xs:string">${xmlText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`).join('');
     const authn = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${Date.now()}"><saml:AuthnContext><saml:AuthnContextClassRef>${xmlText(user.authnContext ?? 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport')}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
@@ -76,7 +111,7 @@ export class TestSamlIdp {
         ID: id, AssertionID: `_a${Math.random().toString(16).slice(2)}`, Destination: acs, Audience: sp.entityMeta.getEntityID(), SubjectRecipient: acs,
         Issuer: this.entityId, IssueInstant: now.toISOString(), StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
         ConditionsNotBefore: now.toISOString(), ConditionsNotOnOrAfter: later, SubjectConfirmationDataNotOnOrAfter: later,
-        NameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', NameID: user.nameId, InResponseTo: inResponseTo,
+        NameIDFormat: user.nameIdFormat ?? 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', NameID: user.nameId, InResponseTo: inResponseTo,
       // replaceTagsByValue escapes what it puts in: the two statements are XML, put in after it.
       }).replace('{AuthnStatement}', authn).replace('{AttributeStatement}', `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>`),
     }));

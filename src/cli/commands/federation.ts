@@ -1,7 +1,13 @@
-/** `porta federation rotate-sp-keys|sp-metadata`: Porta's own keys and metadata as a SAML service provider. */
+/**
+ * `porta federation list|show`: the institutions of the federation file; `rotate-sp-keys|sp-metadata`:
+ * Porta's own keys and metadata as a SAML service provider.
+ */
+import { resolve } from 'node:path';
+import { displayName, loadFederationFile, type FederatedIdp, type FederationRegistry } from '../../federation/registry.js';
 import { spMetadata } from '../../federation/saml/sp-metadata.js';
+import { fromRoot } from '../../paths.js';
 import { parse } from '../args.js';
-import { CliError, UsageError, type Command } from '../context.js';
+import { CliError, UsageError, type Command, type Context } from '../context.js';
 import { printJson } from '../output.js';
 
 export const federationRotateSpKeys: Command = {
@@ -54,5 +60,71 @@ Options:
     const { services } = await ctx.open();
     await services.spKeys.ensure();
     ctx.io.stdout.write(spMetadata(services.config, issuer, await services.spKeys.published()));
+  },
+};
+
+/** The federation file as the server would load it (ConfigError, exit code 2, when it is wrong). */
+function registry(ctx: Context): FederationRegistry {
+  const { federationFile } = ctx.config();
+  return loadFederationFile(federationFile ? resolve(fromRoot(), federationFile) : '', federationFile);
+}
+
+const describeIdp = (idp: FederatedIdp) => ({
+  entityId: idp.saml.entityId, kind: idp.kind, displayNames: idp.displayNames, ssoRedirectUrl: idp.saml.ssoRedirectUrl,
+  scopes: idp.saml.scopes, signingCertificates: idp.saml.signingCertificates.length, trustEmailVerified: idp.trustEmailVerified,
+  eppnNeverReassigned: idp.facts.eppnNeverReassigned, source: idp.source,
+});
+
+export const federationList: Command = {
+  name: 'federation list',
+  summary: 'List the institutions people may sign in with (FEDERATION_FILE)',
+  help: `Usage: porta federation list [--json]
+
+Reads and checks the federation file (FEDERATION_FILE) as the server does at start, and lists its
+institutions: entityID and English name, sorted by name. A wrong file is reported entry by entry (exit 2).
+
+Options:
+  --json       print the institutions as a JSON array
+  -h, --help   show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, {});
+    const idps = registry(ctx).all();
+    if (v.json) return printJson(ctx.io.stdout, idps.map(describeIdp));
+    if (idps.length === 0) return void ctx.io.stdout.write('No institutions (FEDERATION_FILE lists none).\n');
+    for (const idp of idps) ctx.io.stdout.write(`${idp.saml.entityId}  ${displayName(idp, 'en')}\n`);
+  },
+};
+
+export const federationShow: Command = {
+  name: 'federation show',
+  summary: 'Show one institution of the federation file',
+  help: `Usage: porta federation show --entity-id ENTITYID [--json]
+
+Shows what Porta uses of an institution's metadata: names, single sign-on address, scopes (shibmd:Scope),
+number of signing certificates, whether its mail counts as verified, and the metadata file it came from.
+
+Options:
+  --entity-id ENTITYID   the institution's SAML entityID
+  --json                 print it as a JSON object
+  -h, --help             show this help
+`,
+  async run(args, ctx) {
+    const v = parse(this.name, args, { 'entity-id': { type: 'string' } });
+    const entityId = v['entity-id'];
+    if (!entityId) throw new UsageError('--entity-id is required (see porta federation show --help)');
+    const idp = registry(ctx).find(entityId);
+    if (!idp) throw new CliError(`no institution with entityID "${entityId}" in the federation file`, 1);
+    const d = describeIdp(idp);
+    if (v.json) return printJson(ctx.io.stdout, d);
+    const out = ctx.io.stdout;
+    out.write(`entityID              ${d.entityId}\n`);
+    for (const [lang, name] of Object.entries(d.displayNames)) out.write(`name (${lang})${' '.repeat(Math.max(1, 11 - lang.length))}${name}\n`);
+    out.write(`single sign-on        ${d.ssoRedirectUrl}\n`);
+    out.write(`scopes                ${d.scopes.join(', ') || '(none)'}\n`);
+    out.write(`signing certificates  ${d.signingCertificates}\n`);
+    out.write(`mail verified         ${d.trustEmailVerified ? 'yes' : 'no'}\n`);
+    out.write(`eppn never reassigned ${d.eppnNeverReassigned ? 'yes' : 'no'}\n`);
+    out.write(`metadata              ${d.source}\n`);
   },
 };

@@ -4,7 +4,7 @@ import { accessCodesIssue, accessCodesList, accessCodesRevoke } from './access-c
 import { auditCommand } from './audit.js';
 import { backupCommand } from './backup.js';
 import { clientsAdd, clientsList, clientsRemove, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.js';
-import { federationRotateSpKeys, federationSpMetadata } from './federation.js';
+import { federationList, federationRotateSpKeys, federationShow, federationSpMetadata } from './federation.js';
 import { keysList, keysRotate } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { purgeCommand } from './purge.js';
@@ -17,7 +17,7 @@ export const COMMANDS: readonly Command[] = [
   clientsAdd, clientsList, clientsShow, clientsUpdate, clientsRemove, clientsRotateSecret,
   usersAdd, usersList, usersFind, usersShow, usersSetEmail, usersResendActivation, usersDisable, usersEnable, usersUnlock, usersResetTwoFactor, usersDelete, usersImport, usersExport,
   accessCodesIssue, accessCodesList, accessCodesRevoke, purgeCommand, auditCommand,
-  keysList, keysRotate, federationRotateSpKeys, federationSpMetadata, migrateCommand, backupCommand,
+  keysList, keysRotate, federationList, federationShow, federationRotateSpKeys, federationSpMetadata, migrateCommand, backupCommand,
 ];
 
 export function usage(): string {

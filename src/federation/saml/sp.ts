@@ -5,18 +5,24 @@
  * issuer, audience, destination, time with bounded skew, InResponseTo the request this browser sent.
  * No HTTP here: interactions/ calls it.
  */
+import { randomBytes } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
-import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
+import { SAML, SamlStatusError, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../storage/db.js';
 import type { SamlIdp } from './idp-metadata.js';
 import type { SpKeys } from './sp-keys.js';
+import { ACR_MFA } from '../../mfa/assurance.js';
 
 /** Clock difference with an IdP that is still accepted (Shibboleth SP's default is 180 s). */
 export const CLOCK_SKEW_MS = 180_000;
 
 export class SamlResponseError extends Error {
-  constructor(readonly code: 'replayed' | 'unsolicited' | 'invalid', message: string) {
+  /**
+   * `status`: the IdP answered with an error status (the person cancelled, AuthnFailed…), `statusCode` the
+   * most specific one; `expired`: the assertion's time window does not hold on our clock (skew included).
+   */
+  constructor(readonly code: 'replayed' | 'unsolicited' | 'invalid' | 'status' | 'expired', message: string, readonly statusCode?: string) {
     super(message);
     this.name = 'SamlResponseError';
   }
@@ -43,7 +49,7 @@ export class SamlSp {
     private readonly requestTtlMs: number,
   ) {}
 
-  private async saml(idp: SamlIdp, cacheProvider: CacheProvider, decryptionKey?: string): Promise<SAML> {
+  private async saml(idp: SamlIdp, cacheProvider: CacheProvider, o: { decryptionKey?: string; requireMfa?: boolean; requestId?: string } = {}): Promise<SAML> {
     const [signing] = await this.keys.privateKeys('signing');
     const [encryption] = await this.keys.privateKeys('encryption');
     if (!signing || !encryption) throw new Error('SAML SP keys are missing: they are generated at start');
@@ -57,16 +63,40 @@ export class SamlSp {
       privateKey: signing.privateKey,
       publicCert: signing.certificate,
       signatureAlgorithm: 'sha256',
-      decryptionPvk: decryptionKey ?? encryption.privateKey,
+      decryptionPvk: o.decryptionKey ?? encryption.privateKey,
       identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: false,
       acceptedClockSkewMs: CLOCK_SKEW_MS,
       validateInResponseTo: ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: this.requestTtlMs,
-      disableRequestedAuthnContext: true,
+      // Asked for only when the service needs two factors: then exactly REFEDS MFA (a "minimum" comparison
+      // would leave the order of contexts to each IdP); otherwise the IdP's default sign-in.
+      disableRequestedAuthnContext: !o.requireMfa,
+      authnContext: [ACR_MFA],
+      racComparison: 'exact',
       cacheProvider,
+      ...(o.requestId ? { generateUniqueId: () => o.requestId! } : {}),
     });
+  }
+
+  /** A stored AuthnRequest by its ID (the RelayState the IdP sends back), unanswered or not. */
+  async request(id: string): Promise<{ id: string; idpEntityId: string; interactionUid: string | null; expiresAt: number } | undefined> {
+    const row = (await this.db('saml_requests').where({ id }).first()) as { id: string; idp_entity_id: string; interaction_uid: string | null; expires_at: number | string } | undefined;
+    return row && { id: row.id, idpEntityId: row.idp_entity_id, interactionUid: row.interaction_uid, expiresAt: Number(row.expires_at) };
+  }
+
+  /** What the ACS made of the response to this request (JSON), for the browser that comes back with the interaction. */
+  async recordOutcome(id: string, outcome: string): Promise<void> {
+    await this.db('saml_requests').where({ id }).update({ outcome });
+  }
+
+  /** The outcome recorded for the interaction's request, taken once (a second GET finds nothing). */
+  async takeOutcome(id: string, interactionUid: string): Promise<{ idpEntityId: string; outcome: string } | undefined> {
+    const row = (await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').first()) as { idp_entity_id: string; outcome: string } | undefined;
+    if (!row) return undefined;
+    const taken = await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').update({ outcome: null });
+    return taken === 1 ? { idpEntityId: row.idp_entity_id, outcome: row.outcome } : undefined;
   }
 
   /** Deletes requests past their lifetime (answered or not): run by the expiry sweep. */
@@ -74,19 +104,22 @@ export class SamlSp {
     return db('saml_requests').where('expires_at', '<=', now).delete();
   }
 
-  /** The IdP's address carrying a signed AuthnRequest; its ID goes with the browser (a signed cookie). */
-  async authnRequest(idp: SamlIdp, relayState: string): Promise<{ url: string; requestId: string }> {
-    let requestId = '';
+  /**
+   * The IdP's address carrying a signed AuthnRequest, stored with the interaction it was sent for
+   * (`interactionUid`); `requireMfa` asks the IdP for REFEDS MFA. `relayState` undefined: the request's ID.
+   */
+  async authnRequest(idp: SamlIdp, relayState?: string, o: { interactionUid?: string; requireMfa?: boolean } = {}): Promise<{ url: string; requestId: string }> {
+    // Our own ID (node-saml's form), so that it can also be the RelayState the ACS finds the request by.
+    const requestId = `_${randomBytes(20).toString('hex')}`;
     const now = this.clock.now();
     const url = await (await this.saml(idp, {
       saveAsync: async (id) => {
-        requestId = id;
-        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null });
+        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, interaction_uid: o.interactionUid ?? null, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null });
         return { value: String(now), createdAt: now };
       },
       getAsync: async () => null,
       removeAsync: async () => null,
-    })).getAuthorizeUrlAsync(relayState, undefined, {});
+    }, { requireMfa: o.requireMfa, requestId })).getAuthorizeUrlAsync(relayState ?? requestId, undefined, {});
     return { url, requestId };
   }
 
@@ -113,11 +146,14 @@ export class SamlSp {
     const decryptionKeys = (await this.keys.privateKeys('encryption')).map((k) => k.privateKey);
     for (const [i, key] of decryptionKeys.entries()) {
       try {
-        ({ profile } = await (await this.saml(idp, cacheProvider, key)).validatePostResponseAsync({ SAMLResponse: samlResponse }));
+        ({ profile } = await (await this.saml(idp, cacheProvider, { decryptionKey: key })).validatePostResponseAsync({ SAMLResponse: samlResponse }));
         break;
       } catch (err) {
         const message = (err as Error).message;
+        if (err instanceof SamlStatusError) throw new SamlResponseError('status', message, innermostStatus(err.xmlStatus));
         if (/InResponseTo/.test(message)) throw new SamlResponseError('unsolicited', message);
+        // node-saml's words for a time window that does not hold (the conditions', or the subject confirmation's).
+        if (/SAML assertion expired|NotBefore|NotOnOrAfter|No valid subject confirmation/.test(message)) throw new SamlResponseError('expired', message);
         if (i < decryptionKeys.length - 1 && isDecryptionFailure(err)) continue;
         throw new SamlResponseError('invalid', message);
       }
@@ -154,4 +190,15 @@ function authnContextOf(assertionXml: string): string | undefined {
   const doc = new DOMParser().parseFromString(assertionXml, 'application/xml');
   const [ref] = Array.from(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'AuthnContextClassRef'));
   return ref?.textContent?.trim() || undefined;
+}
+
+/** The last (most specific) StatusCode Value of a Status element, e.g. urn:oasis:names:tc:SAML:2.0:status:AuthnFailed. */
+function innermostStatus(statusXml: string): string | undefined {
+  try {
+    const doc = new DOMParser({ onError: () => undefined }).parseFromString(statusXml, 'application/xml');
+    const codes = Array.from(doc.getElementsByTagNameNS('*', 'StatusCode'));
+    return codes.at(-1)?.getAttribute('Value')?.slice(0, 200) || undefined;
+  } catch {
+    return undefined;
+  }
 }

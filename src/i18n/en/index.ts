@@ -2,7 +2,8 @@
 import { access } from './access.js';
 import { account } from './account.js';
 import { core } from './core.js';
+import { federation } from './federation.js';
 import { mfa } from './mfa.js';
 import { registration } from './registration.js';
 
-export const en = { ...core, ...access, ...account, ...mfa, ...registration } as const;
+export const en = { ...core, ...access, ...account, ...federation, ...mfa, ...registration } as const;

@@ -3,7 +3,8 @@ import type { en } from '../en/index.js';
 import { access } from './access.js';
 import { account } from './account.js';
 import { core } from './core.js';
+import { federation } from './federation.js';
 import { mfa } from './mfa.js';
 import { registration } from './registration.js';
 
-export const it: Record<keyof typeof en, string> = { ...core, ...access, ...account, ...mfa, ...registration };
+export const it: Record<keyof typeof en, string> = { ...core, ...access, ...account, ...federation, ...mfa, ...registration };

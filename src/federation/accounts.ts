@@ -1,0 +1,84 @@
+/**
+ * Federated accounts: a person's identity at an institution (idp, subject) tied to one Porta account of
+ * user type `federated` — a person code, no password — made at the first sign-in and refreshed from the
+ * institution at each one after. The database's unique (idp, subject) index decides a race of two first
+ * sign-ins. Protocol-neutral: the SAML ACS (and later the OIDC RP) hand in the identifier and claims.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Account } from '../accounts/account.js';
+import type { Services } from '../services.js';
+import type { Db } from '../storage/db.js';
+
+export type FederatedClaims = Record<string, string | string[] | boolean>;
+
+export interface FederatedLogin {
+  /** entityID of the institution. */
+  idp: string;
+  /** Its identifier for the person (attributes.ts federatedIdentifier). */
+  subject: string;
+  claims: FederatedClaims;
+}
+
+interface IdentityRow { id: string; account_id: string; idp: string; subject: string; claims: string; created_at: number | string; last_login_at: number | string }
+
+/** What the account table keeps of the names (its columns hold 100 characters); the claims keep the rest. */
+function names(claims: FederatedClaims): { givenName: string; familyName: string } {
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const display = text(claims.name);
+  const givenName = text(claims.given_name) || display.split(' ')[0] || '';
+  const familyName = text(claims.family_name) || (text(claims.given_name) ? '' : display.split(' ').slice(1).join(' '));
+  return { givenName: givenName.slice(0, 100), familyName: familyName.slice(0, 100) };
+}
+
+export class FederatedAccounts {
+  constructor(private readonly s: Services) {}
+
+  /** The account of this identity, made at its first sign-in; the profile refreshed from the institution. */
+  async signIn(login: FederatedLogin, o: { ip?: string; clientId?: string } = {}): Promise<{ account: Account; created: boolean }> {
+    const { s } = this;
+    for (let attempt = 0; ; attempt++) {
+      const found = (await s.db('federated_identities').where({ idp: login.idp, subject: login.subject }).first()) as IdentityRow | undefined;
+      if (found) {
+        const now = s.clock.now();
+        await s.db.transaction(async (trx) => {
+          await trx('federated_identities').where({ id: found.id }).update({ claims: JSON.stringify(login.claims), last_login_at: now });
+          const { givenName, familyName } = names(login.claims);
+          await trx('accounts').where({ id: found.account_id }).update({ given_name: givenName, family_name: familyName, last_login_at: now });
+        });
+        const account = await s.accounts.findById(found.account_id);
+        if (account) return { account, created: false };
+      }
+      try {
+        const account = await s.db.transaction((trx) => this.create(login, o, trx));
+        return { account, created: true };
+      } catch (err) {
+        // Another sign-in of the same person made it first: take theirs.
+        if (attempt >= 1 || !isUniqueViolation(err)) throw err;
+      }
+    }
+  }
+
+  private async create(login: FederatedLogin, o: { ip?: string; clientId?: string }, trx: Db): Promise<Account> {
+    const { s } = this;
+    const now = s.clock.now();
+    const account = await s.accounts.create({ ...names(login.claims), userType: 'federated', status: 'active' }, trx);
+    await trx('federated_identities').insert({
+      id: randomBytes(16).toString('base64url'), account_id: account.id, idp: login.idp, subject: login.subject,
+      claims: JSON.stringify(login.claims), created_at: now, last_login_at: now,
+    });
+    await trx('accounts').where({ id: account.id }).update({ last_login_at: now });
+    await s.audit.record({ action: 'federation.account_created', actor: `account:${account.id}`, accountId: account.id, clientId: o.clientId, ip: o.ip, details: { idp: login.idp } }, trx);
+    return account;
+  }
+
+  /** The institution an account signed in with last, and the claims it sent then. */
+  async identityOf(accountId: string): Promise<{ idp: string; claims: FederatedClaims } | undefined> {
+    const row = (await this.s.db('federated_identities').where({ account_id: accountId }).orderBy('last_login_at', 'desc').first()) as IdentityRow | undefined;
+    return row && { idp: row.idp, claims: JSON.parse(row.claims) as FederatedClaims };
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}

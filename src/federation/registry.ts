@@ -1,0 +1,111 @@
+/**
+ * The institutions people may sign in with: the federation file (FEDERATION_FILE) read and validated at
+ * start, every bad entry listed at once, like the clients file. Entities are indexed by entityID in a Map,
+ * so a lookup costs the same for three IdPs or for an eduGAIN aggregate of thousands (issue 16 adds signed
+ * metadata sources that fill the same registry).
+ *
+ * File format: {"saml": [{"metadata": "idp.xml", "displayNames": {"en": "…", "it": "…"},
+ * "trustEmailVerified": false, "eppnNeverReassigned": false}]}. A metadata path is relative to the file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../../config/load.js';
+import { DEFAULT_FEDERATION_FILE } from '../../config/schema.js';
+import type { IdpFacts } from './attributes.js';
+import { MetadataError, parseIdpMetadata, type SamlIdp } from './saml/idp-metadata.js';
+
+export interface FederatedIdp {
+  kind: 'saml';
+  saml: SamlIdp;
+  /** mdui:DisplayName by language, overridden by the file's displayNames. */
+  displayNames: Record<string, string>;
+  /** The institution's mail counts as verified (email_verified: true). */
+  trustEmailVerified: boolean;
+  facts: IdpFacts;
+  /** Where it came from (shown by `porta federation show`). */
+  source: string;
+}
+
+const MAX_METADATA_BYTES = 50 * 1024 * 1024;
+
+const entrySchema = z.strictObject({
+  metadata: z.string().min(1, 'metadata: the path of a SAML metadata file'),
+  displayNames: z.strictObject({ en: z.string().min(1).max(200).optional(), it: z.string().min(1).max(200).optional() }).optional(),
+  trustEmailVerified: z.boolean().optional(),
+  eppnNeverReassigned: z.boolean().optional(),
+});
+const fileSchema = z.strictObject({ saml: z.array(z.unknown()).optional() });
+
+export class FederationRegistry {
+  private readonly byEntityId = new Map<string, FederatedIdp>();
+
+  constructor(idps: Iterable<FederatedIdp> = []) {
+    for (const idp of idps) this.byEntityId.set(idp.saml.entityId, idp);
+  }
+
+  get size(): number { return this.byEntityId.size; }
+
+  find(entityId: unknown): FederatedIdp | undefined {
+    return typeof entityId === 'string' ? this.byEntityId.get(entityId) : undefined;
+  }
+
+  /** Every institution, sorted by English name (the list on the sign-in page and `porta federation list`). */
+  all(): FederatedIdp[] {
+    return [...this.byEntityId.values()].sort((a, b) => displayName(a, 'en').localeCompare(displayName(b, 'en')));
+  }
+}
+
+/** The institution's name in a language: the file's override, its metadata's mdui, English, or the entityID. */
+export function displayName(idp: FederatedIdp, locale: string): string {
+  return idp.displayNames[locale] ?? idp.displayNames.en ?? Object.values(idp.displayNames)[0] ?? idp.saml.entityId;
+}
+
+/** Reads and checks the federation file; `path` is FEDERATION_FILE resolved. Throws ConfigError listing every problem. */
+export function loadFederationFile(path: string, setting: string): FederationRegistry {
+  if (!path || (setting === DEFAULT_FEDERATION_FILE && !existsSync(path))) return new FederationRegistry();
+  const where = `FEDERATION_FILE: ${path}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`${where}: cannot read: ${(err as Error).message}`]);
+  }
+  const file = fileSchema.safeParse(parsed);
+  if (!file.success) throw new ConfigError([`${where}: must hold a JSON object {"saml": [...]} (${file.error.issues.map((i) => i.message).join('; ')})`]);
+  const problems: string[] = [];
+  const idps: FederatedIdp[] = [];
+  const seen = new Map<string, number>();
+  (file.data.saml ?? []).forEach((raw, i) => {
+    const at = `${where} saml #${i + 1}`;
+    const entry = entrySchema.safeParse(raw);
+    if (!entry.success) {
+      problems.push(...entry.error.issues.map((issue) => `${at}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`));
+      return;
+    }
+    const metadataPath = resolve(dirname(path), entry.data.metadata);
+    let found: SamlIdp[];
+    try {
+      const xml = readFileSync(metadataPath, 'utf8');
+      if (xml.length > MAX_METADATA_BYTES) throw new MetadataError('metadata file is larger than 50 MB');
+      found = parseIdpMetadata(xml);
+    } catch (err) {
+      problems.push(`${at}: ${metadataPath}: ${err instanceof MetadataError ? err.message : `cannot read: ${(err as Error).message}`}`);
+      return;
+    }
+    if (found.length === 0) problems.push(`${at}: ${metadataPath}: no SAML2 IdP with an HTTP-Redirect SingleSignOnService and a signing certificate`);
+    for (const saml of found) {
+      const before = seen.get(saml.entityId);
+      if (before !== undefined) problems.push(`${at}: ${saml.entityId} is already listed by saml #${before}`);
+      seen.set(saml.entityId, i + 1);
+      idps.push({
+        kind: 'saml', saml, source: metadataPath,
+        displayNames: { ...saml.displayNames, ...entry.data.displayNames },
+        trustEmailVerified: entry.data.trustEmailVerified ?? false,
+        facts: { scopes: saml.scopes, eppnNeverReassigned: entry.data.eppnNeverReassigned ?? false },
+      });
+    }
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return new FederationRegistry(idps);
+}

@@ -1,0 +1,297 @@
+/**
+ * Signing in with one's institution: openid-client as the relying service, Porta as the OpenID provider and
+ * SAML SP, a samlify IdP (test/helpers/saml-idp.ts) as the institution. The browser carries the AuthnRequest
+ * to the IdP and posts its answer to /saml/acs, as a real one does (a cross-site POST without Porta's cookies).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { alertText, Browser, type Page } from './helpers/browser.js';
+import { startPorta, type TestPorta } from './helpers/porta.js';
+import { fixtureRp, type Rp } from './helpers/rp.js';
+import { TestSamlIdp, type TestUser } from './helpers/saml-idp.js';
+
+const EPPN = 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6';
+const MAIL = 'urn:oid:0.9.2342.19200300.100.1.3';
+const GIVEN = 'urn:oid:2.5.4.42';
+const SN = 'urn:oid:2.5.4.4';
+const AFFILIATION = 'urn:oid:1.3.6.1.4.1.5923.1.1.1.9';
+const SCHAC_HOME = 'urn:oid:1.3.6.1.4.1.25178.1.2.9';
+const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
+
+let porta: TestPorta;
+let uni: TestSamlIdp;
+let other: TestSamlIdp;
+let spMetadata: string;
+let partner: Rp;
+let library: Rp;
+let tuition: Rp;
+let counter = 0;
+
+/** A person at the University of Example, different each time unless `nameId` is given. */
+function person(over: Partial<TestUser> = {}): TestUser {
+  const n = ++counter;
+  return {
+    nameId: `persistent-${n}-${Math.random().toString(16).slice(2)}`,
+    attributes: {
+      [EPPN]: [`lbianchi${n}@uni.example`], [MAIL]: [`l.bianchi${n}@uni.example`], [GIVEN]: ['Luca'], [SN]: ['Bianchi'],
+      [AFFILIATION]: ['staff@uni.example', 'member@elsewhere.example'], [SCHAC_HOME]: ['uni.example'],
+    },
+    ...over,
+  };
+}
+
+beforeAll(async () => {
+  uni = new TestSamlIdp('uni');
+  other = new TestSamlIdp('other');
+  const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'porta-federation-'));
+  writeFileSync(join(dir, 'uni.xml'), uni.metadataXml());
+  writeFileSync(join(dir, 'other.xml'), other.metadataXml({ en: 'Other University' }, ['other.example']));
+  writeFileSync(join(dir, 'federation.json'), JSON.stringify({
+    saml: [
+      { metadata: 'uni.xml', trustEmailVerified: true },
+      { metadata: 'other.xml', displayNames: { en: 'Another University', it: 'Un\'altra Università' } },
+    ],
+  }));
+  porta = await startPorta({ federationFile: join(dir, 'federation.json') });
+  spMetadata = await (await fetch(`${porta.url}/saml/metadata`)).text();
+  partner = await fixtureRp(porta.issuer, 'partner-tool');
+  library = await fixtureRp(porta.issuer, 'digital-library');
+  tuition = await fixtureRp(porta.issuer, 'tuition');
+});
+afterAll(() => porta.stop());
+
+/** The login page's institution button → the redirect to the IdP (the browser stops there: another origin). */
+async function chooseInstitution(browser: Browser, loginPage: Page, idp: TestSamlIdp): Promise<string> {
+  const atIdp = await browser.submit(loginPage, /\/saml$/, { idp: idp.entityId });
+  expect(atIdp.status).toBe(303);
+  expect(atIdp.location!.startsWith(`${idp.ssoUrl}?`)).toBe(true);
+  return atIdp.location!;
+}
+
+/** The IdP's answer, posted by the browser to the ACS with the RelayState it was given. */
+function postToAcs(browser: Browser, redirectUrl: string, samlResponse: string): Promise<Page> {
+  const relayState = new URL(redirectUrl).searchParams.get('RelayState') ?? '';
+  return browser.go('/saml/acs', { form: { SAMLResponse: samlResponse, RelayState: relayState } });
+}
+
+/** Authorize at `rp` → the institution → back: where the browser ends. */
+async function federatedSignIn(rp: Rp, user: TestUser, o: { browser?: Browser; idp?: TestSamlIdp; params?: Record<string, string> } = {}) {
+  const browser = o.browser ?? new Browser(porta.issuer);
+  const idp = o.idp ?? uni;
+  const pending = await rp.authorize({ scope: 'openid profile email eduperson', ...o.params });
+  const loginPage = await browser.go(pending.url);
+  const redirect = await chooseInstitution(browser, loginPage, idp);
+  const { requestId, sp } = await idp.receive(spMetadata, redirect);
+  const response = await idp.respond(sp, requestId, user);
+  const done = await postToAcs(browser, redirect, response);
+  return { browser, pending, loginPage, redirect, requestId, sp, response, done };
+}
+
+/** Past the partner tool's consent page to its callback. */
+async function throughConsent(browser: Browser, page: Page): Promise<Page> {
+  if (page.location?.startsWith('http://rp.test/')) return page;
+  expect(page.body).toContain('Partner institutions tool asks to:');
+  return browser.submit(page, /\/confirm$/);
+}
+
+describe('signing in with one\'s institution', () => {
+  test('the first sign-in makes a federated account with the institution\'s claims; the second finds the same one (same sub), profile refreshed', async () => {
+    const luca = person();
+    const first = await federatedSignIn(partner, luca);
+    expect(first.loginPage.body).toContain('Sign in with your institution');
+    expect(first.loginPage.body).toContain(`<button type="submit" name="idp" value="${uni.entityId}">University of Example</button>`);
+    expect(first.loginPage.body).toContain('Another University');
+    const back = await throughConsent(first.browser, first.done);
+    expect(back.location).toMatch(/^http:\/\/rp\.test\/partner\/cb\?code=/);
+    const tokens = await partner.callback(back.location!, first.pending);
+    const idToken = tokens.claims()!;
+    expect(idToken).toMatchObject({ idp: uni.entityId, user_type: 'federated', amr: ['fed'], acr: 'https://refeds.org/profile/sfa' });
+    expect(idToken.person_code).toMatch(/^[1-9]\d{7}$/);
+    const claims = await oidc.fetchUserInfo(partner.config, tokens.access_token, idToken.sub);
+    expect(claims).toMatchObject({
+      sub: idToken.sub, idp: uni.entityId, user_type: 'federated', given_name: 'Luca', family_name: 'Bianchi', name: 'Luca Bianchi',
+      email: luca.attributes[MAIL]![0], email_verified: true, eduperson_principal_name: luca.attributes[EPPN]![0],
+      schac_home_organization: 'uni.example',
+      // The affiliation in a scope the IdP's metadata does not declare is dropped.
+      eduperson_scoped_affiliation: ['staff@uni.example'],
+    });
+    const account = await porta.services.accounts.findById(idToken.sub);
+    expect(account).toMatchObject({ userType: 'federated', passwordHash: null, username: null, status: 'active' });
+    expect((await porta.services.audit.list({ accountId: idToken.sub })).map((e) => e.action)).toEqual(expect.arrayContaining(['federation.account_created', 'login.succeeded']));
+
+    // Later, in another browser, the institution sends a new surname: same account, refreshed.
+    const again = await federatedSignIn(partner, { ...luca, attributes: { ...luca.attributes, [SN]: ['Bianchi-Verdi'] } });
+    const tokens2 = await partner.callback((await throughConsent(again.browser, again.done)).location!, again.pending);
+    expect(tokens2.claims()!.sub).toBe(idToken.sub);
+    expect(await oidc.fetchUserInfo(partner.config, tokens2.access_token, idToken.sub)).toMatchObject({ family_name: 'Bianchi-Verdi', idp: uni.entityId });
+    expect(await porta.services.db('federated_identities').where({ account_id: idToken.sub }).count({ n: '*' })).toEqual([{ n: expect.anything() }]);
+    expect(Number((await porta.services.db('federated_identities').where({ account_id: idToken.sub }).count({ n: '*' }))[0]!.n)).toBe(1);
+  });
+
+  test('a federated account has no password: signing in with its person code and any password is refused like a wrong password', async () => {
+    const first = await federatedSignIn(partner, person());
+    const tokens = await partner.callback((await throughConsent(first.browser, first.done)).location!, first.pending);
+    const browser = new Browser(porta.issuer);
+    const page = await browser.go((await partner.authorize()).url);
+    const refused = await browser.submit(page, /\/login$/, { login: String(tokens.claims()!.person_code), password: 'anything-at-all-1' });
+    expect(refused.status).toBe(200);
+    expect(alertText(refused.body)).toBe('Invalid username or password');
+  });
+
+  test('idp_hint=<entityID> goes straight to that institution; an unknown one says so and offers the other ways', async () => {
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize({ idp_hint: other.entityId, scope: 'openid' });
+    const atIdp = await browser.go(pending.url);
+    expect(atIdp.location!.startsWith(`${other.ssoUrl}?`)).toBe(true);
+    const { requestId, sp } = await other.receive(spMetadata, atIdp.location!);
+    const done = await postToAcs(browser, atIdp.location!, await other.respond(sp, requestId, person({ attributes: { [GIVEN]: ['Ada'], [SN]: ['Neri'] } })));
+    const back = await throughConsent(browser, done);
+    const tokens = await partner.callback(back.location!, pending);
+    expect(tokens.claims()).toMatchObject({ idp: other.entityId, user_type: 'federated' });
+
+    const unknown = await new Browser(porta.issuer).go((await partner.authorize({ idp_hint: 'https://idp.nowhere.example/idp' })).url);
+    expect(unknown.status).toBe(404);
+    expect(alertText(unknown.body)).toBe('We do not know that institution, so you cannot sign in with it here. Choose another way to sign in.');
+    expect(unknown.body).toContain('Choose another way to sign in');
+  });
+
+  test('the digital library (internal users only) refuses a federated person; the partner tool admits them', async () => {
+    const luca = person();
+    const { browser, done } = await federatedSignIn(library, luca);
+    expect(done.status).toBe(200);
+    expect(done.body).toContain('This service is not available to users of other institutions.');
+    const back = await browser.submit(done, /\/not_allowed$/);
+    expect(new URL(back.location!).searchParams.get('error')).toBe('access_denied');
+
+    const admitted = await federatedSignIn(partner, luca);
+    expect((await throughConsent(admitted.browser, admitted.done)).location).toMatch(/^http:\/\/rp\.test\/partner\/cb\?code=/);
+  });
+
+  test('a service that requires two factors asks the institution for REFEDS MFA; asserted, no local second factor is asked', async () => {
+    const user = person({ authnContext: 'https://refeds.org/profile/mfa' });
+    const { pending, redirect, done } = await federatedSignIn(tuition, user);
+    const request = TestSamlIdp.requestXml(redirect);
+    expect(request).toMatch(/<samlp:RequestedAuthnContext[^>]*Comparison="exact"/);
+    expect(request).toMatch(/<saml:AuthnContextClassRef[^>]*>https:\/\/refeds\.org\/profile\/mfa<\/saml:AuthnContextClassRef><\/samlp:RequestedAuthnContext>/);
+    expect(done.location).toMatch(/^http:\/\/rp\.test\/tuition\/cb\?code=/);
+    const tokens = await tuition.callback(done.location!, pending);
+    expect(tokens.claims()).toMatchObject({ acr: 'https://refeds.org/profile/mfa', amr: ['fed', 'mfa'] });
+
+    // Without REFEDS MFA from the institution, Porta's own second-factor step follows.
+    const single = await federatedSignIn(tuition, person());
+    expect(single.done.url).toMatch(/\/second_factor/);
+  });
+
+  test('a service that does not need two factors does not ask the institution for any authentication context', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+    expect(TestSamlIdp.requestXml(redirect)).not.toContain('RequestedAuthnContext');
+  });
+});
+
+describe('what the institution sends that Porta refuses', () => {
+  test('a tampered signature: a page naming the institution, with try again, another way and cancel (access_denied only then)', async () => {
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize();
+    const redirect = await chooseInstitution(browser, await browser.go(pending.url), uni);
+    const { requestId, sp } = await uni.receive(spMetadata, redirect);
+    const genuine = Buffer.from(await uni.respond(sp, requestId, person()), 'base64').toString();
+    const tampered = Buffer.from(genuine.replace('>Luca<', '>Mallory<')).toString('base64');
+    const page = await postToAcs(browser, redirect, tampered);
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toBe('The answer from University of Example could not be verified, so we did not use it. Try again, or choose another way to sign in.');
+    // "Try again" starts a new request at the same institution.
+    const retry = await browser.submit(page, /\/saml$/);
+    expect(retry.location!.startsWith(`${uni.ssoUrl}?`)).toBe(true);
+    // "Choose another way" is the login page again.
+    const otherWay = await browser.go(/href="(\/interaction\/[^"]+\?choose=1)"/.exec(page.body)![1]!);
+    expect(otherWay.body).toContain('<h1>Sign in</h1>');
+    const cancelled = await browser.submit(page, /\/abort$/);
+    expect(new URL(cancelled.location!).searchParams.get('error')).toBe('access_denied');
+  });
+
+  test('a response signed for another audience is refused', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+    const { requestId } = await uni.receive(spMetadata, redirect);
+    const elsewhere = uni.serviceProvider(spMetadata.replace(/entityID="[^"]+"/, 'entityID="https://sp.elsewhere.example/sp"'));
+    const page = await postToAcs(browser, redirect, await uni.respond(elsewhere, requestId, person()));
+    expect(alertText(page.body)).toContain('could not be verified');
+  });
+
+  test('an expired assertion (issued ten minutes ago, valid five): a page on time, never a 500', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+    const { requestId, sp } = await uni.receive(spMetadata, redirect);
+    const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, person(), { issuedAt: new Date(Date.now() - 10 * 60_000) }));
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toBe('The answer from University of Example arrived too late, or its clock and ours disagree. Try again; if it keeps happening, tell the helpdesk of your institution.');
+  });
+
+  test('a replayed response is refused; so is an unsolicited one', async () => {
+    const first = await federatedSignIn(partner, person());
+    expect((await throughConsent(first.browser, first.done)).location).toMatch(/^http:\/\/rp\.test\/partner\/cb\?code=/);
+    // The same response posted again (by the same browser or anyone who saw it) signs nobody in.
+    const again = await postToAcs(first.browser, first.redirect, first.response);
+    expect(again.location ?? '').not.toMatch(/code=/);
+    expect(again.status).toBeGreaterThanOrEqual(400);
+    expect(again.status).toBeLessThan(500);
+
+    // Unsolicited: no RelayState of a request Porta sent.
+    const unsolicited = await new Browser(porta.issuer).go('/saml/acs', { form: { SAMLResponse: await uni.respond(first.sp, '', person()) } });
+    expect(unsolicited.status).toBe(400);
+    expect(alertText(unsolicited.body)).toBe('This answer from an institution was not expected here, or it has expired. Go back to the service and start again.');
+  });
+
+  test('a response posted into another browser (login CSRF) does not sign that browser in', async () => {
+    const attacker = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(attacker, await attacker.go((await partner.authorize()).url), uni);
+    const { requestId, sp } = await uni.receive(spMetadata, redirect);
+    const victim = new Browser(porta.issuer);
+    await victim.go((await partner.authorize()).url);
+    const page = await postToAcs(victim, redirect, await uni.respond(sp, requestId, person()));
+    expect(page.location ?? '').not.toMatch(/code=/);
+    expect(page.status).toBe(400);
+  });
+
+  test('an encrypted assertion is decrypted and signs in', async () => {
+    // The registered institution (same entity, same key), now encrypting its assertions to Porta's certificate.
+    const encrypting = new TestSamlIdp('uni', uni.key, true);
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize({ scope: 'openid eduperson' });
+    const redirect = await chooseInstitution(browser, await browser.go(pending.url), uni);
+    const { requestId, sp } = await encrypting.receive(spMetadata, redirect);
+    const response = await encrypting.respond(sp, requestId, person());
+    expect(Buffer.from(response, 'base64').toString()).toContain('EncryptedAssertion');
+    const back = await throughConsent(browser, await postToAcs(browser, redirect, response));
+    const tokens = await partner.callback(back.location!, pending);
+    expect(tokens.claims()).toMatchObject({ idp: uni.entityId });
+  });
+
+  test('a transient NameID and nothing else: a page saying the institution sent no identifier', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+    const { requestId, sp } = await uni.receive(spMetadata, redirect);
+    const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, { nameId: 'one-time-123', nameIdFormat: TRANSIENT, attributes: { [GIVEN]: ['Zoe'] } }));
+    expect(alertText(page.body)).toBe('University of Example did not send an identifier for you, so we could not recognise you next time. Ask your institution to release a persistent identifier to this service, or choose another way to sign in.');
+    expect(await porta.services.db('accounts').where({ given_name: 'Zoe' }).count({ n: '*' }).then((r) => Number(r[0]!.n))).toBe(0);
+  });
+
+  test('the person cancels at the institution (AuthnFailed): the institution is named, in Italian for an Italian page', async () => {
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize({ ui_locales: 'it' });
+    const loginPage = await browser.go(pending.url);
+    expect(loginPage.body).toContain('Accedi con la tua istituzione');
+    expect(loginPage.body).toContain('Università di Esempio');
+    expect(loginPage.body).toContain('Un&#39;altra Università');
+    const redirect = await chooseInstitution(browser, loginPage, uni);
+    const { requestId, sp } = await uni.receive(spMetadata, redirect);
+    const page = await postToAcs(browser, redirect, uni.failure(sp, requestId));
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('<h1>L’accesso con la tua istituzione non è riuscito</h1>');
+    expect(alertText(page.body)).toBe('Università di Esempio non ti ha fatto accedere: l’accesso è stato annullato o non è riuscito.');
+    expect(page.body).toContain('Riprova');
+    expect(page.body).toContain('Scegli un altro modo per accedere');
+  });
+});
