@@ -178,9 +178,47 @@ describe('signing in with one\'s institution', () => {
     const tokens = await tuition.callback(done.location!, pending);
     expect(tokens.claims()).toMatchObject({ acr: 'https://refeds.org/profile/mfa', amr: ['fed', 'mfa'] });
 
-    // Without REFEDS MFA from the institution, Porta's own second-factor step follows.
+    // Without REFEDS MFA from the institution, Porta's own second-factor step follows: a federated account
+    // sets up an app like anyone else, confirmed by a code mailed to the address its institution vouches for.
     const single = await federatedSignIn(tuition, person());
-    expect(single.done.url).toMatch(/\/second_factor/);
+    expect(single.done.url).toMatch(/\/second_factor$/);
+    expect(single.done.body).toContain('Tuition fees asks for two-factor authentication');
+    expect(single.done.location).toBeUndefined();
+  });
+
+  test('a service with allowed_idps offers and accepts only those institutions, also to an existing session', async () => {
+    const now = porta.clock.now();
+    await porta.services.db('clients').insert({ client_id: 'uni-only', created_at: now, updated_at: now, metadata: JSON.stringify({
+      client_id: 'uni-only', client_name: 'Uni only', client_secret: 'test-uni-only-secret-0123456789abcdefghij', redirect_uris: ['http://rp.test/uni-only/cb'],
+      grant_types: ['authorization_code'], first_party: true, allowed_idps: [uni.entityId],
+    }) });
+    const { relyingParty } = await import('./helpers/rp.js');
+    const uniOnly = await relyingParty(porta.issuer, 'uni-only', 'test-uni-only-secret-0123456789abcdefghij', 'http://rp.test/uni-only/cb');
+    const browser = new Browser(porta.issuer);
+    const page = await browser.go((await uniOnly.authorize()).url);
+    expect(page.body).toContain('University of Example');
+    expect(page.body).not.toContain('Another University');
+    const refused = await browser.submit(page, /\/saml$/, { idp: other.entityId });
+    expect(refused.status).toBe(403);
+    expect(alertText(refused.body)).toBe('Uni only does not accept sign-in with Another University. Choose another way to sign in.');
+
+    // Signed in at the other institution for the partner tool, the same browser is refused by uni-only.
+    const first = await federatedSignIn(partner, person(), { idp: other });
+    await throughConsent(first.browser, first.done);
+    const sso = await first.browser.go((await uniOnly.authorize()).url);
+    expect(sso.body).toContain('This service is not available to users of other institutions.');
+  });
+
+  test('an institution\'s address that a local account already has is not merged: the federated account is separate and keeps no address', async () => {
+    const local = await porta.createAccount({ email: 'shared@uni.example' });
+    const user = person();
+    user.attributes[MAIL] = ['shared@uni.example'];
+    const { browser, pending, done } = await federatedSignIn(partner, user);
+    const tokens = await partner.callback((await throughConsent(browser, done)).location!, pending);
+    const sub = tokens.claims()!.sub;
+    expect(sub).not.toBe(local.id);
+    expect((await porta.services.accounts.findById(sub))!.email).toBeNull();
+    expect((await porta.services.accounts.findById(local.id))!.email).toBe('shared@uni.example');
   });
 
   test('a service that does not need two factors does not ask the institution for any authentication context', async () => {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Account } from '../accounts/account.js';
 import type { Services } from '../services.js';
+import { DuplicateError } from '../storage/accounts.js';
 import type { Db } from '../storage/db.js';
 
 export type FederatedClaims = Record<string, string | string[] | boolean>;
@@ -46,11 +47,11 @@ export class FederatedAccounts {
           await trx('accounts').where({ id: found.account_id }).update({ given_name: givenName, family_name: familyName, last_login_at: now });
         });
         const account = await s.accounts.findById(found.account_id);
-        if (account) return { account, created: false };
+        if (account) return { account: await this.syncEmail(account, login.claims), created: false };
       }
       try {
         const account = await s.db.transaction((trx) => this.create(login, o, trx));
-        return { account, created: true };
+        return { account: await this.syncEmail(account, login.claims), created: true };
       } catch (err) {
         // Another sign-in of the same person made it first: take theirs.
         if (attempt >= 1 || !isUniqueViolation(err)) throw err;
@@ -69,6 +70,24 @@ export class FederatedAccounts {
     await trx('accounts').where({ id: account.id }).update({ last_login_at: now });
     await s.audit.record({ action: 'federation.account_created', actor: `account:${account.id}`, accountId: account.id, clientId: o.clientId, ip: o.ip, details: { idp: login.idp } }, trx);
     return account;
+  }
+
+  /**
+   * The institution's address becomes the account's (where Porta mails codes and notices) unless another
+   * account holds it: then nothing is merged or moved, the account keeps what it had (linking is a person's
+   * explicit act, never automatic). The claims keep the institution's address either way.
+   */
+  private async syncEmail(account: Account, claims: FederatedClaims): Promise<Account> {
+    const email = typeof claims.email === 'string' ? claims.email : undefined;
+    const verified = claims.email_verified === true;
+    if (!email || (account.email === email && account.emailVerified === verified)) return account;
+    try {
+      await this.s.accounts.setEmail(account.id, email, { verified });
+    } catch (err) {
+      if (err instanceof DuplicateError) return account;
+      throw err;
+    }
+    return { ...account, email, emailVerified: verified };
   }
 
   /** The institution an account signed in with last, and the claims it sent then. */

@@ -119,7 +119,7 @@ Options:
     if (v.json) return printJson(ctx.io.stdout, d);
     const out = ctx.io.stdout;
     out.write(`entityID              ${d.entityId}\n`);
-    for (const [lang, name] of Object.entries(d.displayNames)) out.write(`name (${lang})${' '.repeat(Math.max(1, 11 - lang.length))}${name}\n`);
+    for (const [lang, name] of Object.entries(d.displayNames)) out.write(`${`name (${lang})`.padEnd(22)}${name}\n`);
     out.write(`single sign-on        ${d.ssoRedirectUrl}\n`);
     out.write(`scopes                ${d.scopes.join(', ') || '(none)'}\n`);
     out.write(`signing certificates  ${d.signingCertificates}\n`);
