@@ -14,6 +14,7 @@ import { systemClock } from './clock.js';
 import type { Logger } from './logger.js';
 import { clusterMetrics, listenMetrics } from './metrics.js';
 import { createServices } from './services.js';
+import { loadFederation } from './federation/registry.js';
 import { migrate, openDatabase } from './storage/db.js';
 
 /** Every worker must compute the same issuer (`http://localhost:PORT` unless ISSUER is set): a fixed port. */
@@ -29,6 +30,8 @@ export function checkClusterConfig(config: Config): void {
 
 /** What start() does before it listens, done once by the primary; the workers then find it done. */
 async function prepare(config: Config, logger: Logger): Promise<void> {
+  // A bad federation file stops the primary with its list of problems, rather than every worker in turn.
+  loadFederation(config);
   const db = openDatabase(config.databaseUrl, config);
   try {
     const services = createServices(config, db, systemClock, logger);

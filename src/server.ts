@@ -15,7 +15,7 @@ import { createApp } from './app.js';
 import { BackchannelLogouts } from './flows/backchannel-logout.js';
 import { drainBackground } from './flows/background.js';
 import { loadClientsFile, weakSecretProblem } from './clients.js';
-import { loadFederationFile } from './federation/registry.js';
+import { loadFederation } from './federation/registry.js';
 import { systemClock, type Clock } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
 import { listenMetrics, reportToPrimary } from './metrics.js';
@@ -62,7 +62,7 @@ async function refuseWeakDatabaseClients(db: Db): Promise<void> {
 export async function start({ config, clock = systemClock, logger = createLogger(config) }: StartOptions): Promise<Running> {
   const clientsPath = config.clientsFile ? resolve(fromRoot(), config.clientsFile) : '';
   const clients = loadClientsFile(clientsPath, config.nodeEnv === 'production');
-  const federation = loadFederationFile(config.federationFile ? resolve(fromRoot(), config.federationFile) : '', config.federationFile);
+  const federation = loadFederation(config);
   const db = openDatabase(config.databaseUrl, config);
   const services = createServices(config, db, clock, logger, federation);
   try {

@@ -11,7 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../config/load.js';
-import { DEFAULT_FEDERATION_FILE } from '../../config/schema.js';
+import { DEFAULT_FEDERATION_FILE, type Config } from '../../config/schema.js';
+import { fromRoot } from '../paths.js';
 import type { IdpFacts } from './attributes.js';
 import { MetadataError, parseIdpMetadata, type SamlIdp } from './saml/idp-metadata.js';
 
@@ -59,6 +60,11 @@ export class FederationRegistry {
 /** The institution's name in a language: the file's override, its metadata's mdui, English, or the entityID. */
 export function displayName(idp: FederatedIdp, locale: string): string {
   return idp.displayNames[locale] ?? idp.displayNames.en ?? Object.values(idp.displayNames)[0] ?? idp.saml.entityId;
+}
+
+/** The federation file of the configuration (FEDERATION_FILE, relative to the project root). */
+export function loadFederation(config: Pick<Config, 'federationFile'>): FederationRegistry {
+  return loadFederationFile(config.federationFile ? resolve(fromRoot(), config.federationFile) : '', config.federationFile);
 }
 
 /** Reads and checks the federation file; `path` is FEDERATION_FILE resolved. Throws ConfigError listing every problem. */

@@ -2,10 +2,8 @@
  * `porta federation list|show`: the institutions of the federation file; `rotate-sp-keys|sp-metadata`:
  * Porta's own keys and metadata as a SAML service provider.
  */
-import { resolve } from 'node:path';
-import { displayName, loadFederationFile, type FederatedIdp, type FederationRegistry } from '../../federation/registry.js';
+import { displayName, loadFederation, type FederatedIdp, type FederationRegistry } from '../../federation/registry.js';
 import { spMetadata } from '../../federation/saml/sp-metadata.js';
-import { fromRoot } from '../../paths.js';
 import { parse } from '../args.js';
 import { CliError, UsageError, type Command, type Context } from '../context.js';
 import { printJson } from '../output.js';
@@ -64,10 +62,7 @@ Options:
 };
 
 /** The federation file as the server would load it (ConfigError, exit code 2, when it is wrong). */
-function registry(ctx: Context): FederationRegistry {
-  const { federationFile } = ctx.config();
-  return loadFederationFile(federationFile ? resolve(fromRoot(), federationFile) : '', federationFile);
-}
+const registry = (ctx: Context): FederationRegistry => loadFederation(ctx.config());
 
 const describeIdp = (idp: FederatedIdp) => ({
   entityId: idp.saml.entityId, kind: idp.kind, displayNames: idp.displayNames, ssoRedirectUrl: idp.saml.ssoRedirectUrl,
