@@ -192,7 +192,7 @@ export function secondFactorRoutes(provider: Provider, s: Services, auth: Authen
       }), status);
     }
     return pages.show(ctx, {
-      account: st.account, flow, action: st.base, intro: t('mfa.enrol.signin_intro', { client: st.clientName }), leave: leave(ctx, st), doneLabel: t('mfa.codes.continue'), doneMethod: 'post',
+      account: st.account, flow, action: st.base, intro: t(st.account.userType === 'federated' ? 'mfa.enrol.signin_intro_federated' : 'mfa.enrol.signin_intro', { client: st.clientName }), leave: leave(ctx, st), doneLabel: t('mfa.codes.continue'), doneMethod: 'post',
     }, status);
   }
 

@@ -182,7 +182,7 @@ describe('signing in with one\'s institution', () => {
     // sets up an app like anyone else, confirmed by a code mailed to the address its institution vouches for.
     const single = await federatedSignIn(tuition, person());
     expect(single.done.url).toMatch(/\/second_factor$/);
-    expect(single.done.body).toContain('Tuition fees asks for two-factor authentication');
+    expect(single.done.body).toContain('Tuition fees asks for two-factor authentication: besides signing in with your institution, a code from an app on your phone.');
     expect(single.done.location).toBeUndefined();
   });
 

@@ -15,5 +15,6 @@ export const federation = {
   'federation.error.disabled': 'Your account is disabled. Contact the helpdesk if you think this is a mistake.',
   'federation.try_again': 'Try again',
   'federation.other_way': 'Choose another way to sign in',
+  'mfa.enrol.signin_intro_federated': '{client} asks for two-factor authentication: besides signing in with your institution, a code from an app on your phone. It takes a minute to set up.',
   'consent.scope.eduperson': 'see your institution and your role there',
 } as const;

@@ -17,5 +17,6 @@ export const federation: Record<keyof typeof en, string> = {
   'federation.error.disabled': 'Il tuo account è disattivato. Contatta l’assistenza se pensi che sia un errore.',
   'federation.try_again': 'Riprova',
   'federation.other_way': 'Scegli un altro modo per accedere',
+  'mfa.enrol.signin_intro_federated': '{client} richiede l\'autenticazione a due fattori: oltre all\'accesso con la tua istituzione, un codice da un\'app sul tuo telefono. La configurazione richiede un minuto.',
   'consent.scope.eduperson': 'vedere la tua istituzione e il tuo ruolo lì',
 };
