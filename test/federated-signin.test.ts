@@ -119,6 +119,10 @@ describe('signing in with one\'s institution', () => {
     const account = await porta.services.accounts.findById(idToken.sub);
     expect(account).toMatchObject({ userType: 'federated', passwordHash: null, username: null, status: 'active' });
     expect((await porta.services.audit.list({ accountId: idToken.sub })).map((e) => e.action)).toEqual(expect.arrayContaining(['federation.account_created', 'login.succeeded']));
+    // The helpdesk sees which institution the account comes from.
+    const shown = await porta.cli('users', 'show', String(idToken.person_code));
+    expect(shown.stdout).toMatch(new RegExp(`^institution +${uni.entityId.replace(/[.]/g, '\\.')} \\(identifier ${luca.nameId}; first `, 'm'));
+    expect(shown.stdout).toMatch(/^type +federated$/m);
 
     // Later, in another browser, the institution sends a new surname: same account, refreshed.
     const again = await federatedSignIn(partner, { ...luca, attributes: { ...luca.attributes, [SN]: ['Bianchi-Verdi'] } });

@@ -90,6 +90,12 @@ export class FederatedAccounts {
     return { ...account, email, emailVerified: verified };
   }
 
+  /** Every institution identity of an account (for the helpdesk: `porta users show`), most recently used first. */
+  async identities(accountId: string): Promise<{ idp: string; subject: string; createdAt: number; lastLoginAt: number }[]> {
+    const rows = (await this.s.db('federated_identities').where({ account_id: accountId }).orderBy('last_login_at', 'desc')) as IdentityRow[];
+    return rows.map((r) => ({ idp: r.idp, subject: r.subject, createdAt: Number(r.created_at), lastLoginAt: Number(r.last_login_at) }));
+  }
+
   /** The institution an account signed in with last, and the claims it sent then. */
   async identityOf(accountId: string): Promise<{ idp: string; claims: FederatedClaims } | undefined> {
     const row = (await this.s.db('federated_identities').where({ account_id: accountId }).orderBy('last_login_at', 'desc').first()) as IdentityRow | undefined;

@@ -7,6 +7,7 @@ import { Lockout } from '../../accounts/lockout.js';
 import { PASSWORD_MAX, PASSWORD_MIN, passwordProblems } from '../../accounts/password-policy.js';
 import { checkEmail, checkPhone, formatPhone } from '../../accounts/validation.js';
 import type { Clock } from '../../clock.js';
+import { FederatedAccounts } from '../../federation/accounts.js';
 import { AccessCodes } from '../../flows/access-code.js';
 import { activationLink, emailReplacedNotice, emailVerification } from '../../flows/email-verify.js';
 import { lastUseOf } from '../../flows/lifecycle.js';
@@ -233,7 +234,7 @@ export const usersShow: Command = {
 Shows an account as the helpdesk needs it: status (and why it is disabled), email and whether it is
 confirmed, last sign-in, lock, open activation link, access to services that ask for an access code,
 its second factors (name, kind, when added and last used; never a secret) and recovery codes left,
-and its latest audit events. ${USER_HELP}.
+the institutions a federated account signs in with, and its latest audit events. ${USER_HELP}.
 
 Options:
   --user USER  the same as USER
@@ -253,6 +254,7 @@ Options:
     const events = await s.audit.list({ accountId: a.id, limit: 10 });
     const methods = await s.secondFactors.list(a.id);
     const recoveryCodesLeft = await s.secondFactors.recoveryCodes.left(a.id);
+    const institutions = await new FederatedAccounts(s).identities(a.id);
     await s.audit.record({ action: 'account.viewed', actor: 'cli', accountId: a.id });
     const now = ctx.clock.now();
     const locked = a.lockedUntil !== null && a.lockedUntil > now ? a.lockedUntil : null;
@@ -268,6 +270,7 @@ Options:
       open_access_codes: openCodes.map((c) => ({ client_id: c.clientId, expires_at: isoTime(c.expiresAt), attempts: c.attempts })),
       second_factors: methods.map((m) => ({ id: m.id, kind: m.kind, name: m.name, created_at: isoTime(m.createdAt), last_used_at: isoTime(m.lastUsedAt) })),
       recovery_codes_left: recoveryCodesLeft,
+      institutions: institutions.map((i) => ({ idp: i.idp, subject: i.subject, created_at: isoTime(i.createdAt), last_login_at: isoTime(i.lastLoginAt) })),
       recent_events: events.map((e) => ({ at: isoTime(e.at), action: e.action, actor: e.actor, client_id: e.clientId, ip: e.ip, details: e.details })),
     };
     if (v.json) return printJson(ctx.io.stdout, info);
@@ -287,6 +290,7 @@ Options:
     rows.push(['two-factor', methods.length
       ? `${methods.map((m) => `${m.name} (${METHOD_KIND_NAMES[m.kind]}, added ${isoTime(m.createdAt)}, last used ${isoTime(m.lastUsedAt) ?? 'never'})`).join(', ')}; ${recoveryCodesLeft} recovery codes left`
       : 'none']);
+    for (const i of institutions) rows.push(['institution', `${i.idp} (identifier ${i.subject}; first ${isoTime(i.createdAt)}, last ${isoTime(i.lastLoginAt)})`]);
     if (openCodes.length) rows.push(['access codes', openCodes.map((c) => `${c.clientId} (valid until ${isoTime(c.expiresAt)}, ${c.attempts} wrong)`).join(', ')]);
     const width = Math.max(...rows.map(([k]) => k.length));
     for (const [k, value] of rows) ctx.io.stdout.write(`${k.padEnd(width)}  ${value}\n`);
