@@ -18,7 +18,11 @@ import { newPasswordErrors, PasswordChanges, type PasswordErrors } from '../src/
 import { pageContext } from '../src/http/context.js';
 import { spend } from '../src/http/rate-limit.js';
 import { formatDate, formatDateTime } from '../src/i18n/format.js';
-import type { MessageKey } from '../src/i18n/index.js';
+import { isLocale, type MessageKey } from '../src/i18n/index.js';
+import { FederatedAccounts } from '../src/federation/accounts.js';
+import { displayName } from '../src/federation/registry.js';
+import { inBackground } from '../src/flows/background.js';
+import { institutionUnlinkedMail } from '../src/mail/federation.js';
 import { loginName } from '../src/mail/account.js';
 import { passwordExpiresAt, passwordExpiryState } from '../src/policy/password-expiry.js';
 import { sessionLifetimeSeconds } from '../src/provider.js';
@@ -43,7 +47,7 @@ export function accountClient(issuer: string): ClientMetadata {
 
 /** Where to go after signing in (the authorization request's `state`). */
 const RETURN_TO = { account: '/account', password: '/account/password', email: '/account/email', 'two-factor': '/account/two-factor' } as const;
-const NOTICES: Record<string, MessageKey> = { password: 'account.done.password', session: 'account.done.session', service: 'account.done.service', nothing: 'account.done.nothing' };
+const NOTICES: Record<string, MessageKey> = { password: 'account.done.password', session: 'account.done.session', service: 'account.done.service', unlinked: 'account.done.unlinked', nothing: 'account.done.nothing' };
 /** Re-entered passwords per account per hour (a stolen session must not become a password oracle). */
 const PASSWORD_CHECKS_PER_HOUR = 10;
 
@@ -92,6 +96,7 @@ export function accountRoutes(provider: Provider, s: Services): Router {
   const emailChange = new EmailChange(s, issuer);
   const passwordChecks = s.rateLimits.limiter('account-password-check', PASSWORD_CHECKS_PER_HOUR, 3600);
   const { signedIn, signInUrl, show } = accountSession(provider, s);
+  const federated = new FederatedAccounts(s);
 
   const translate = (ctx: Context, errors: Partial<Record<string, MessageKey>>) =>
     Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v && ctx.state.t(v)]));
@@ -134,8 +139,11 @@ export function accountRoutes(provider: Provider, s: Services): Router {
       })),
       services: services.map((g) => ({ grantId: g.id, name: names.get(g.clientId) ?? g.clientId, since: g.grantedAt ? formatDate(locale, g.grantedAt, tz) : '' })),
       logins: logins.map((l) => ({ when: formatDateTime(locale, l.at, tz), ip: l.ip ?? '', service: l.clientId ? names.get(l.clientId) ?? l.clientId : '' })),
-      // Filled by institution federation when it links accounts.
-      linked: [],
+      // An institution can be unlinked only while a password remains to sign in with.
+      linked: (await federated.identities(account.id)).map((i) => {
+        const idp = s.federation.find(i.idp);
+        return { id: i.id, institution: idp ? displayName(idp, locale as string) : i.idp, since: formatDate(locale, i.createdAt, tz), canUnlink: hasPassword(account) };
+      }),
     };
   }
 
@@ -176,6 +184,23 @@ export function accountRoutes(provider: Provider, s: Services): Router {
     if (revoked) await s.audit.record({ action: 'grant.revoked', actor: `account:${me.account.id}`, accountId: me.account.id, clientId: grant!.clientId, ip: ctx.ip, details: { via: 'account' } });
     ctx.status = 303;
     ctx.redirect(`/account?done=${revoked ? 'service' : 'nothing'}`);
+  });
+
+  router.post('/account/institutions/unlink', perIp(s, 'account-institutions'), form, async (ctx) => {
+    const me = await signedIn(ctx);
+    if (!me) return ctx.redirect('/account');
+    const id = field(ctx, 'identity', 64) ?? '';
+    const unlinked = id && hasPassword(me.account) ? await federated.unlink(me.account.id, id, { ip: ctx.ip }) : undefined;
+    if (unlinked && me.account.email) {
+      const locale = isLocale(me.account.locale) ? me.account.locale : s.config.defaultLocale;
+      const idp = s.federation.find(unlinked.idp);
+      const to = me.account.email;
+      inBackground(s, 'institution unlinked notice', () => s.mailer.send(institutionUnlinkedMail({
+        locale, to, givenName: me.account.givenName, institution: idp ? displayName(idp, locale) : unlinked.idp, accountUrl: `${issuer}/account`,
+      })));
+    }
+    ctx.status = 303;
+    ctx.redirect(`/account?done=${unlinked ? 'unlinked' : 'nothing'}`);
   });
 
   router.get('/account/password', async (ctx) => {

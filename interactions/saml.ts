@@ -21,19 +21,24 @@ import { acsUrl, spEntityId, spMetadata } from '../src/federation/saml/sp-metada
 import { SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
 import { pageContext } from '../src/http/context.js';
 import { renderErrorPage } from '../src/http/errors.js';
-import type { MessageKey } from '../src/i18n/index.js';
+import { isLocale, type MessageKey } from '../src/i18n/index.js';
+import type { Authenticator } from '../src/accounts/authenticate.js';
+import { inBackground } from '../src/flows/background.js';
+import { institutionLinkedMail } from '../src/mail/federation.js';
 import { ACR_MFA, federatedAmr, requestAsksMfa } from '../src/mfa/assurance.js';
 import { clientPolicy, idpAllowed } from '../src/policy/client-policy.js';
 import { loginResult } from '../src/provider.js';
 import type { Services } from '../src/services.js';
 import { field, form } from './forms.js';
-import { federationErrorPage, type InstitutionChoice } from './views/federation.js';
+import { federationErrorPage, linkOfferPage, type InstitutionChoice } from './views/federation.js';
+import { delayMessage } from './signin.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** What the ACS established, kept on the AuthnRequest until the browser comes back with its cookies. */
+type Ok = { subject: string; claims: FederatedClaims; mfa: boolean; offer?: string };
 type Outcome =
-  | { ok: { subject: string; claims: FederatedClaims; mfa: boolean } }
+  | { ok: Ok }
   | { error: 'status' | 'expired' | 'invalid' | 'replayed' | 'no_identifier'; statusCode?: string };
 
 const ERROR_MESSAGES: Record<Exclude<Outcome, { ok: unknown }>['error'], MessageKey> = {
@@ -56,7 +61,7 @@ export interface FederatedSignIn {
   start(ctx: Context, details: Details, entityId: string): Promise<void>;
 }
 
-export function samlRoutes(provider: Provider, s: Services, issuer: string): { router: Router; federated: FederatedSignIn } {
+export function samlRoutes(provider: Provider, s: Services, issuer: string, auth: Authenticator): { router: Router; federated: FederatedSignIn } {
   const router = new Router();
   const sp = new SamlSp(s.db, s.clock, s.spKeys, spEntityId(s.config, issuer), acsUrl(issuer), s.config.interactionTtlSeconds * 1000);
   const accounts = new FederatedAccounts(s);
@@ -152,17 +157,88 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string): { r
       await s.audit.record({ action: 'login.failed', actor: 'anonymous', clientId, ip: ctx.ip, details: { reason: `federation.${outcome.error}`, idp: idp.saml.entityId } });
       return renderFederationError(ctx, details.uid, idp.saml.entityId, ctx.state.t(ERROR_MESSAGES[outcome.error], { institution: name(ctx, idp) }));
     }
-    const { account, created } = await accounts.signIn({ idp: idp.saml.entityId, subject: outcome.ok.subject, claims: outcome.ok.claims }, { ip: ctx.ip, clientId });
+    // A new identity whose address a local account holds: offer to link (never done on its own).
+    const candidate = await accounts.linkCandidate(loginOf(idp, outcome.ok), idp.trustEmailVerified);
+    if (candidate) {
+      await sp.recordOutcome(requestId, JSON.stringify({ ok: { ...outcome.ok, offer: candidate.id } }));
+      return renderOffer(ctx, details.uid, requestId, candidate.email!, idp);
+    }
+    await finish(ctx, details, idp, outcome.ok);
+  });
+
+  /** The outcome behind a form of the link offer, taken once; undefined (a page sent) when there is none. */
+  async function offered(ctx: Context, details: Details) {
+    const requestId = field(ctx, 'request', 64) ?? '';
+    const taken = REQUEST_ID.test(requestId) ? await sp.takeOutcome(requestId, details.uid) : undefined;
+    const idp = taken && s.federation.find(taken.idpEntityId);
+    const outcome = taken && (JSON.parse(taken.outcome) as Outcome);
+    if (!idp || !outcome || !('ok' in outcome) || !outcome.ok.offer) {
+      renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
+      return undefined;
+    }
+    return { requestId, idp, ok: outcome.ok, offer: outcome.ok.offer };
+  }
+
+  // Link: the local account's password, under the same limits and lockout as a sign-in.
+  router.post('/interaction/:uid/saml/link', form, async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const o = await offered(ctx, details);
+    if (!o) return;
+    const account = await s.accounts.findById(o.offer);
+    if (!account?.passwordHash || account.status !== 'active') return finish(ctx, details, o.idp, o.ok);
+    const password = field(ctx, 'password', 128, { trim: false }) ?? '';
+    const clientId = String(details.params.client_id);
+    const result = await auth.checkSecret(account, ctx.ip, async () => Boolean(password) && (await s.hasher.verify(account.passwordHash, password)).ok);
+    if (result.kind !== 'ok') {
+      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: result.kind, step: 'federation_link' } });
+      await sp.recordOutcome(o.requestId, JSON.stringify({ ok: o.ok }));
+      return renderOffer(ctx, details.uid, o.requestId, account.email ?? '', o.idp, delayMessage(ctx, s, result) ?? ctx.state.t('login.invalid'));
+    }
+    if (!(await accounts.link(account, loginOf(o.idp, o.ok), { ip: ctx.ip, clientId }))) {
+      return renderFederationError(ctx, details.uid, o.idp.saml.entityId, ctx.state.t('federation.link.failed', { institution: name(ctx, o.idp) }), 409);
+    }
+    if (account.email) {
+      const to = account.email;
+      inBackground(s, 'institution linked notice', () => s.mailer.send(institutionLinkedMail({
+        locale: isLocale(account.locale) ? account.locale : s.config.defaultLocale, to, givenName: account.givenName,
+        institution: displayName(o.idp, isLocale(account.locale) ? account.locale : s.config.defaultLocale), accountUrl: `${issuer}/account`,
+      })));
+    }
+    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: o.idp.saml.entityId, mfa: o.ok.mfa, linked: true } });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(o.ok.mfa)) }, { mergeWithLastSubmission: false });
+  });
+
+  // A separate account after all: the identity gets a federated account of its own.
+  router.post('/interaction/:uid/saml/separate', form, async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const o = await offered(ctx, details);
+    if (o) await finish(ctx, details, o.idp, o.ok);
+  });
+
+  function renderOffer(ctx: Context, uid: string, requestId: string, email: string, idp: FederatedIdp, error?: string) {
+    ctx.status = error ? 400 : 200;
+    ctx.type = 'html';
+    ctx.body = linkOfferPage(pageContext(ctx, ctx.path), { uid, requestId, email, institution: name(ctx, idp), error }).value;
+  }
+
+  /** Signs in with the identity's account (made at its first sign-in), like a password sign-in ends. */
+  async function finish(ctx: Context, details: Details, idp: FederatedIdp, ok: Ok) {
+    const clientId = String(details.params.client_id);
+    const { account, created } = await accounts.signIn(loginOf(idp, ok), { ip: ctx.ip, clientId });
     if (account.status !== 'active') {
       await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: account.status, idp: idp.saml.entityId } });
       return renderFederationError(ctx, details.uid, undefined, ctx.state.t('federation.error.disabled'), 403);
     }
-    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: idp.saml.entityId, mfa: outcome.ok.mfa, created } });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(outcome.ok.mfa)) }, { mergeWithLastSubmission: false });
-  });
+    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: idp.saml.entityId, mfa: ok.mfa, created } });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(ok.mfa)) }, { mergeWithLastSubmission: false });
+  }
 
   return { router, federated };
 }
+
+const loginOf = (idp: FederatedIdp, ok: Ok) => ({ idp: idp.saml.entityId, subject: ok.subject, claims: ok.claims });
 
 /** The interaction's client and its access policy. */
 async function clientOf(provider: Provider, details: Details) {

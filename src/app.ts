@@ -53,7 +53,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   const perMinute = s.config.tokenRequestsPerIpPerMinute;
   provider.use(tokenEndpointLimit(perMinute ? s.rateLimits.limiter('token-ip', perMinute, 60) : undefined));
   const prompts = promptRouters(provider, s, auth);
-  const saml = samlRoutes(provider, s, issuer);
+  const saml = samlRoutes(provider, s, issuer, auth);
   const routers = [
     publicRoutes(s), signinRoutes(provider, s, prompts, auth, saml.federated), ...prompts.values(), registrationRoutes(provider, s, registration, serviceLinks),
     recoveryRoutes(provider, s), accountRoutes(provider, s), accountTwoFactorRoutes(provider, s, auth, { passkeys: true }), emailVerifyRoutes(s), saml.router,

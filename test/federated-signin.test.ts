@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { alertText, Browser, type Page } from './helpers/browser.js';
-import { startPorta, type TestPorta } from './helpers/porta.js';
+import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
+import { SmtpCatcher } from './helpers/smtp.js';
 import { fixtureRp, type Rp } from './helpers/rp.js';
 import { TestSamlIdp, type TestUser } from './helpers/saml-idp.js';
 
@@ -27,6 +28,7 @@ let partner: Rp;
 let library: Rp;
 let tuition: Rp;
 let counter = 0;
+let smtp: SmtpCatcher;
 
 /** A person at the University of Example, different each time unless `nameId` is given. */
 function person(over: Partial<TestUser> = {}): TestUser {
@@ -53,13 +55,14 @@ beforeAll(async () => {
       { metadata: 'other.xml', displayNames: { en: 'Another University', it: 'Un\'altra Università' } },
     ],
   }));
-  porta = await startPorta({ federationFile: join(dir, 'federation.json') });
+  smtp = await new SmtpCatcher().start();
+  porta = await startPorta({ federationFile: join(dir, 'federation.json'), smtpUrl: smtp.url, selfServicePostsPerIpPerHour: 1000 });
   spMetadata = await (await fetch(`${porta.url}/saml/metadata`)).text();
   partner = await fixtureRp(porta.issuer, 'partner-tool');
   library = await fixtureRp(porta.issuer, 'digital-library');
   tuition = await fixtureRp(porta.issuer, 'tuition');
 });
-afterAll(() => porta.stop());
+afterAll(async () => { await porta.stop(); await smtp.stop(); });
 
 /** The login page's institution button → the redirect to the IdP (the browser stops there: another origin). */
 async function chooseInstitution(browser: Browser, loginPage: Page, idp: TestSamlIdp): Promise<string> {
@@ -213,16 +216,62 @@ describe('signing in with one\'s institution', () => {
     expect(sso.body).toContain('This service is not available to users of other institutions.');
   });
 
-  test('an institution\'s address that a local account already has is not merged: the federated account is separate and keeps no address', async () => {
+  test('linking is never automatic: a new identity whose address a local account holds is offered to link by that account\'s password; both ways then lead to the same sub; unlinking in the personal area', async () => {
+    const local = await porta.createAccount({ email: 'linked@uni.example' });
+    const user = person();
+    user.attributes[MAIL] = ['linked@uni.example'];
+    const { browser, pending, done } = await federatedSignIn(partner, user);
+    expect(done.status).toBe(200);
+    expect(done.body).toContain('<h1>You already have an account</h1>');
+    expect(done.body).toContain('There is already a Porta account with the address linked@uni.example, which University of Example confirmed is yours.');
+
+    const wrong = await browser.submit(done, /\/saml\/link$/, { password: 'not-the-password-1' });
+    expect(wrong.status).toBe(400);
+    expect(alertText(wrong.body)).toBe('Invalid username or password');
+    const linked = await browser.submit(wrong, /\/saml\/link$/, { password: TEST_PASSWORD });
+    const tokens = await partner.callback((await throughConsent(browser, linked)).location!, pending);
+    expect(tokens.claims()!.sub).toBe(local.id);
+    expect((await smtp.last('linked@uni.example')).subject).toBe('An institution account was linked to your account');
+    expect((await porta.services.audit.list({ accountId: local.id })).map((e) => e.action)).toContain('federation.linked');
+
+    // Next time the institution leads straight to the same account, with no offer.
+    const again = await federatedSignIn(partner, user);
+    expect((await partner.callback((await throughConsent(again.browser, again.done)).location!, again.pending)).claims()!.sub).toBe(local.id);
+
+    // The personal area lists the institution and unlinks it (a password remains); the holder is told.
+    const area = await browser.go('/account');
+    expect(area.body).toContain('<strong>University of Example</strong>');
+    const unlinked = await browser.submit(area, '/account/institutions/unlink');
+    expect(unlinked.url).toMatch(/\/account\?done=unlinked$/);
+    expect(unlinked.body).toContain('The institution account is no longer linked.');
+    expect((await smtp.last('linked@uni.example', 2)).subject).toBe('An institution account was unlinked from your account');
+    // Unlinked, the institution identity is new again: the offer comes back.
+    expect((await federatedSignIn(partner, user)).done.body).toContain('You already have an account');
+  });
+
+  test('declining the offer makes a separate federated account, which keeps no address of its own (nothing merged)', async () => {
     const local = await porta.createAccount({ email: 'shared@uni.example' });
     const user = person();
     user.attributes[MAIL] = ['shared@uni.example'];
     const { browser, pending, done } = await federatedSignIn(partner, user);
-    const tokens = await partner.callback((await throughConsent(browser, done)).location!, pending);
+    const separate = await browser.submit(done, /\/saml\/separate$/);
+    const tokens = await partner.callback((await throughConsent(browser, separate)).location!, pending);
     const sub = tokens.claims()!.sub;
     expect(sub).not.toBe(local.id);
-    expect((await porta.services.accounts.findById(sub))!.email).toBeNull();
+    expect((await porta.services.accounts.findById(sub))).toMatchObject({ userType: 'federated', email: null });
     expect((await porta.services.accounts.findById(local.id))!.email).toBe('shared@uni.example');
+    // A federated account's own institution cannot be unlinked: it has no password to sign in with.
+    const area = await browser.go('/account');
+    expect(area.body).toContain('<strong>University of Example</strong>');
+    expect(area.body).not.toContain('/account/institutions/unlink');
+  });
+
+  test('an institution whose mail is not trusted as verified is never offered a link', async () => {
+    await porta.createAccount({ email: 'untrusted@other.example' });
+    const user = person();
+    user.attributes[MAIL] = ['untrusted@other.example'];
+    const { done } = await federatedSignIn(partner, user, { idp: other });
+    expect(done.body).not.toContain('You already have an account');
   });
 
   test('a service that does not need two factors does not ask the institution for any authentication context', async () => {

@@ -21,7 +21,7 @@ export interface AccountView {
   sessions: { uid: string; current: boolean; signedIn: string; services: string[] }[];
   services: { grantId: string; name: string; since: string }[];
   logins: { when: string; ip: string; service: string }[];
-  linked: { institution: string; since: string }[];
+  linked: { id: string; institution: string; since: string; canUnlink: boolean }[];
 }
 
 const back = (page: PageContext) => html`<p><a href="/account">${page.t('account.back')}</a></p>`;
@@ -98,7 +98,11 @@ ${v.logins.length ? html`<table class="logins">
 
 <section aria-labelledby="h-linked">
 <h2 id="h-linked">${t('account.linked')}</h2>
-${v.linked.length ? html`<ul class="items">${v.linked.map((l) => html`<li>${l.institution} · ${l.since}</li>`)}</ul>` : html`<p>${t('account.linked.none')}</p>`}
+${v.linked.length ? html`<ul class="items">${v.linked.map((l) => html`<li>
+  <p><strong>${l.institution}</strong> · ${l.since}${l.canUnlink ? '' : html` · ${t('account.linked.only_way')}`}</p>
+  ${l.canUnlink ? html`<form method="post" action="/account/institutions/unlink">${csrfField(page)}<input type="hidden" name="identity" value="${l.id}">
+  <button type="submit" aria-label="${t('account.linked.unlink_label', { institution: l.institution })}">${t('account.linked.unlink')}</button></form>` : ''}
+</li>`)}</ul>` : html`<p>${t('account.linked.none')}</p>`}
 </section>`, { wide: true });
 }
 

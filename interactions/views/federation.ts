@@ -1,5 +1,5 @@
 /** Pages of federated sign-in: the institutions on the login page, and what went wrong at one. */
-import { html, type SafeHtml } from './html.js';
+import { html, trusted, type SafeHtml } from './html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 
 export interface InstitutionChoice { entityId: string; name: string }
@@ -43,4 +43,29 @@ ${v.entityId ? html`<form method="post" action="/interaction/${v.uid}/saml">
   <button type="submit" class="link">${t('login.cancel')}</button>
 </form>
 <p class="request-id">${t('error.request_id', { id: page.requestId })}</p>`);
+}
+
+/** A new institution identity whose address is a local account's: link by that account's password, or stay separate. */
+export function linkOfferPage(page: PageContext, v: { uid: string; requestId: string; email: string; institution: string; error?: string }): SafeHtml {
+  const { t } = page;
+  return layout(page, t('federation.link.title'), html`
+<h1>${t('federation.link.title')}</h1>
+<p>${t('federation.link.intro', { email: v.email, institution: v.institution })}</p>
+${v.error ? html`<div class="alert" role="alert" id="form-error">${v.error}</div>` : ''}
+<form method="post" action="/interaction/${v.uid}/saml/link" novalidate>
+  ${csrfField(page)}
+  <input type="hidden" name="request" value="${v.requestId}">
+  <label for="password">${t('federation.link.password')}</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128"${v.error ? trusted(' aria-invalid="true" aria-describedby="form-error"') : ''}>
+  <button type="submit" class="primary">${t('federation.link.submit')}</button>
+</form>
+<form method="post" action="/interaction/${v.uid}/saml/separate" class="secondary">
+  ${csrfField(page)}
+  <input type="hidden" name="request" value="${v.requestId}">
+  <button type="submit">${t('federation.link.separate')}</button>
+</form>
+<form method="post" action="/interaction/${v.uid}/abort" class="secondary">
+  ${csrfField(page)}
+  <button type="submit" class="link">${t('login.cancel')}</button>
+</form>`);
 }

@@ -41,13 +41,16 @@ export class FederatedAccounts {
       const found = (await s.db('federated_identities').where({ idp: login.idp, subject: login.subject }).first()) as IdentityRow | undefined;
       if (found) {
         const now = s.clock.now();
+        const linked = await s.accounts.findById(found.account_id);
+        // A federated account's profile is the institution's; a linked local account keeps its own.
+        const federatedType = linked?.userType === 'federated';
         await s.db.transaction(async (trx) => {
           await trx('federated_identities').where({ id: found.id }).update({ claims: JSON.stringify(login.claims), last_login_at: now });
-          const { givenName, familyName } = names(login.claims);
-          await trx('accounts').where({ id: found.account_id }).update({ given_name: givenName, family_name: familyName, last_login_at: now });
+          const profile = federatedType ? { given_name: names(login.claims).givenName, family_name: names(login.claims).familyName } : {};
+          await trx('accounts').where({ id: found.account_id }).update({ ...profile, last_login_at: now });
         });
         const account = await s.accounts.findById(found.account_id);
-        if (account) return { account: await this.syncEmail(account, login.claims), created: false };
+        if (account) return { account: federatedType ? await this.syncEmail(account, login.claims) : account, created: false };
       }
       try {
         const account = await s.db.transaction((trx) => this.create(login, o, trx));
@@ -90,10 +93,53 @@ export class FederatedAccounts {
     return { ...account, email, emailVerified: verified };
   }
 
+  /**
+   * The local account a person may link this new identity to: the one holding the address the institution
+   * vouches for (trustEmailVerified), with a password to prove it. Undefined when the identity is known,
+   * or there is no such account. Never merged on its own: the person proves the password first.
+   */
+  async linkCandidate(login: FederatedLogin, emailTrusted: boolean): Promise<Account | undefined> {
+    const email = login.claims.email;
+    if (!emailTrusted || typeof email !== 'string' || login.claims.email_verified !== true) return undefined;
+    if (await this.s.db('federated_identities').where({ idp: login.idp, subject: login.subject }).first()) return undefined;
+    const account = await this.s.accounts.findByEmail(email);
+    return account && account.userType !== 'federated' && account.passwordHash && account.status === 'active' ? account : undefined;
+  }
+
+  /** Ties the identity to an existing account (whose password was just proved); false when it is already tied to one. */
+  async link(account: Account, login: FederatedLogin, o: { ip?: string; clientId?: string } = {}): Promise<boolean> {
+    const { s } = this;
+    const now = s.clock.now();
+    try {
+      await s.db.transaction(async (trx) => {
+        await trx('federated_identities').insert({
+          id: randomBytes(16).toString('base64url'), account_id: account.id, idp: login.idp, subject: login.subject,
+          claims: JSON.stringify(login.claims), created_at: now, last_login_at: now,
+        });
+        await trx('accounts').where({ id: account.id }).update({ last_login_at: now });
+        await s.audit.record({ action: 'federation.linked', actor: `account:${account.id}`, accountId: account.id, clientId: o.clientId, ip: o.ip, details: { idp: login.idp } }, trx);
+      });
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Unties an institution identity from an account; true when there was one. */
+  async unlink(accountId: string, identityId: string, o: { ip?: string } = {}): Promise<{ idp: string } | undefined> {
+    const row = (await this.s.db('federated_identities').where({ id: identityId, account_id: accountId }).first()) as IdentityRow | undefined;
+    if (!row) return undefined;
+    const gone = await this.s.db('federated_identities').where({ id: identityId, account_id: accountId }).delete();
+    if (gone !== 1) return undefined;
+    await this.s.audit.record({ action: 'federation.unlinked', actor: `account:${accountId}`, accountId, ip: o.ip, details: { idp: row.idp } });
+    return { idp: row.idp };
+  }
+
   /** Every institution identity of an account (for the helpdesk: `porta users show`), most recently used first. */
-  async identities(accountId: string): Promise<{ idp: string; subject: string; createdAt: number; lastLoginAt: number }[]> {
+  async identities(accountId: string): Promise<{ id: string; idp: string; subject: string; createdAt: number; lastLoginAt: number }[]> {
     const rows = (await this.s.db('federated_identities').where({ account_id: accountId }).orderBy('last_login_at', 'desc')) as IdentityRow[];
-    return rows.map((r) => ({ idp: r.idp, subject: r.subject, createdAt: Number(r.created_at), lastLoginAt: Number(r.last_login_at) }));
+    return rows.map((r) => ({ id: r.id, idp: r.idp, subject: r.subject, createdAt: Number(r.created_at), lastLoginAt: Number(r.last_login_at) }));
   }
 
   /** The institution an account signed in with last, and the claims it sent then. */
