@@ -205,12 +205,17 @@ test('a passkey removed meanwhile no longer works: the step says so and offers i
   const list = await other.submit(signIn, /\/login$/, { login: account.login, password: TEST_PASSWORD });
   // Renaming works for a passkey as for an app.
   const rename = /href="(\/account\/two-factor\/[\w-]+\/rename)" aria-label="Rename Laptop"/.exec(list.body)![1]!;
+  const mailsBefore = smtp.to(account.email).length;
   const renamed = await other.submit(await other.go(rename), /\/rename$/, { name: 'Work laptop', password: TEST_PASSWORD, code: nextCode() });
   expect(renamed.url).toMatch(/done=renamed$/);
   expect(renamed.body).toContain('<td>Work laptop</td><td>Passkey or security key</td>');
   const blue = /href="(\/account\/two-factor\/[\w-]+\/remove)" aria-label="Remove Blue key"/.exec(list.body)![1]!;
   const removed = await other.submit(await other.go(blue), /\/remove$/, { password: TEST_PASSWORD, code: nextCode() });
   expect(removed.url).toMatch(/done=removed$/);
+  // Two notices: the rename, then the removal (mails may arrive in either order).
+  await smtp.last(account.email, mailsBefore + 2);
+  const notice = smtp.to(account.email).slice(mailsBefore).find((m) => m.subject === 'A sign-in method was removed from your university account');
+  expect(notice?.text).toContain('The second factor "Blue key" was removed from your account.');
 
   await page.getByRole('button', { name: 'Use a passkey or security key' }).click();
   expect(await page.getByRole('alert').first().textContent()).toContain('The passkey or security key was not accepted. Try again, or use a code.');
