@@ -20,6 +20,7 @@ import { codeProof, reproveForChange, type SecondFactorProof } from '../src/mfa/
 import { DuplicateMethodName, METHOD_NAME_MAX, type Method } from '../src/mfa/second-factors.js';
 import { parseResponse, Passkeys } from '../src/mfa/webauthn.js';
 import type { Services } from '../src/services.js';
+import { isUniqueViolation } from '../src/storage/db.js';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { accountSession, hasPassword, type SignedIn } from './account.js';
 import { field, form } from './forms.js';
@@ -343,6 +344,7 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
       try {
         added = response && await passkeys.register(account.id, scopeOf(signed), response);
       } catch (err) {
+        // Two racing registrations of one name or credential: the database's unique index decides.
         if (!(err instanceof DuplicateMethodName) && !isUniqueViolation(err)) throw err;
       }
       // A failed ceremony starts again from the re-proof: its challenge is spent.
@@ -355,6 +357,3 @@ export function accountTwoFactorRoutes(provider: Provider, s: Services, auth: Au
 
   return router;
 }
-
-/** Two racing registrations of one name or credential: the database's unique index decides. */
-const isUniqueViolation = (err: unknown) => /unique/i.test(String((err as { message?: unknown })?.message));

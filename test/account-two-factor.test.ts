@@ -213,6 +213,29 @@ describe('changes to existing second factors', () => {
     const wrong = await browser.submit(form, /\/rename$/, { name: 'Telefono', password: TEST_PASSWORD, code: '' });
     expect(wrong.body).toContain('Codice della tua app, oppure un codice di recupero: Inserisci il codice della tua app di autenticazione o un codice di recupero.');
   });
+
+  test('in Italian: new recovery codes, adding a passkey, removing a method and its mail', async () => {
+    const account = await porta.createAccount({ email: `area2fa-it${++n}.${Date.now()}@example.org`, locale: 'it' });
+    const secret = newTotpSecret();
+    await porta.services.secondFactors.addTotp(account.id, 'Telefono', secret, 0);
+    await porta.services.secondFactors.recoveryCodes.regenerate(account.id);
+    const { browser, page } = await openTwoFactor(account.username!, { 'accept-language': 'it' });
+    expect(h1(await browser.go('/account/two-factor/passkey'))).toBe('Aggiungi una passkey o una chiave di sicurezza');
+    const mails = smtp.to(account.email!).length;
+    const regenerate = await browser.go('/account/two-factor/recovery-codes');
+    expect(h1(regenerate)).toBe('Crea nuovi codici di recupero');
+    const codes = await browser.submit(regenerate, /\/recovery-codes$/, { password: TEST_PASSWORD, code: nextCode(secret) });
+    expect(h1(codes)).toBe('I tuoi codici di recupero');
+    expect(shownCodes(codes)).toHaveLength(10);
+    const remove = await browser.go(link(page, 'Rimuovi'));
+    expect(h1(remove)).toBe('Rimuovi un secondo fattore');
+    const removed = await browser.submit(remove, /\/remove$/, { password: TEST_PASSWORD, code: nextCode(secret) });
+    expect(removed.url).toMatch(/done=removed$/);
+    // Two notices, in either order: new recovery codes, then the removal.
+    await mailNo(account.email!, mails + 2);
+    const notice = smtp.to(account.email!).find((m) => m.subject === 'È stato rimosso un metodo di accesso dal tuo account universitario');
+    expect(notice?.text).toContain('Il secondo fattore "Telefono" è stato rimosso dal tuo account.');
+  });
 });
 
 describe('the helpdesk', () => {

@@ -123,6 +123,41 @@ test('a passkey added in the personal area after the password and a code is list
   expect(mail.text).toContain('Laptop');
 });
 
+test('the password alone cannot add a passkey: a sign-in challenge from a change page is refused for a registration', async () => {
+  // Someone who has only the password signs in to the personal area and opens a change page, which
+  // carries a challenge for proving an existing passkey; they have the browser register a key of
+  // their own over it and post that straight to the end of "add a passkey", skipping the re-proof.
+  await chromium.context.clearCookies();
+  await page.goto(`${porta.issuer}/account/two-factor`);
+  await signInForm();
+  await page.getByRole('link', { name: 'Rename Laptop' }).click();
+  const outcome = await page.evaluate(async () => {
+    const form = document.querySelector<HTMLFormElement>('form[data-passkey="authenticate"]')!;
+    const { challenge } = JSON.parse(form.dataset.options!) as { challenge: string };
+    const csrf = form.querySelector<HTMLInputElement>('input[name="_csrf"]')!.value;
+    const { startRegistration } = await import('/static/simplewebauthn/index.js' as string) as {
+      startRegistration: (o: { optionsJSON: unknown }) => Promise<unknown>;
+    };
+    const created = await startRegistration({
+      optionsJSON: {
+        challenge, rp: { id: location.hostname, name: 'Porta' }, user: { id: 'dGhpZWY', name: 'thief', displayName: 'thief' },
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }], attestation: 'none', excludeCredentials: [],
+        authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+      },
+    });
+    const answer = await fetch('/account/two-factor/passkey/finish', {
+      method: 'POST', body: new URLSearchParams({ _csrf: csrf, response: JSON.stringify(created) }),
+    });
+    return { status: answer.status, url: answer.url, id: (created as { id: string }).id };
+  });
+  // The thief's credential goes from the virtual key, so later tests' ceremonies never meet it.
+  await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: Buffer.from(outcome.id, 'base64url').toString('base64') });
+  expect(outcome.status).toBe(422);
+  expect(outcome.url).not.toContain('done=passkey_added');
+  await page.goto(`${porta.issuer}/account/two-factor`);
+  expect(await methodRows()).toEqual(['My phone | Authenticator app', 'Laptop | Passkey or security key']);
+});
+
 test('a service that requires 2FA: password, then the passkey; the ID token says hwk and the REFEDS MFA profile', async () => {
   const pending = await toSecondFactor();
   expect(await page.getByText('Or use a passkey or security key you added to your account.').isVisible()).toBe(true);
@@ -170,12 +205,17 @@ test('a passkey removed meanwhile no longer works: the step says so and offers i
   const list = await other.submit(signIn, /\/login$/, { login: account.login, password: TEST_PASSWORD });
   // Renaming works for a passkey as for an app.
   const rename = /href="(\/account\/two-factor\/[\w-]+\/rename)" aria-label="Rename Laptop"/.exec(list.body)![1]!;
+  const mailsBefore = smtp.to(account.email).length;
   const renamed = await other.submit(await other.go(rename), /\/rename$/, { name: 'Work laptop', password: TEST_PASSWORD, code: nextCode() });
   expect(renamed.url).toMatch(/done=renamed$/);
   expect(renamed.body).toContain('<td>Work laptop</td><td>Passkey or security key</td>');
   const blue = /href="(\/account\/two-factor\/[\w-]+\/remove)" aria-label="Remove Blue key"/.exec(list.body)![1]!;
   const removed = await other.submit(await other.go(blue), /\/remove$/, { password: TEST_PASSWORD, code: nextCode() });
   expect(removed.url).toMatch(/done=removed$/);
+  // Two notices: the rename, then the removal (mails may arrive in either order).
+  await smtp.last(account.email, mailsBefore + 2);
+  const notice = smtp.to(account.email).slice(mailsBefore).find((m) => m.subject === 'A sign-in method was removed from your university account');
+  expect(notice?.text).toContain('The second factor "Blue key" was removed from your account.');
 
   await page.getByRole('button', { name: 'Use a passkey or security key' }).click();
   expect(await page.getByRole('alert').first().textContent()).toContain('The passkey or security key was not accepted. Try again, or use a code.');

@@ -6,6 +6,8 @@ import { migrate, openDatabase, type Db } from '../src/storage/db.js';
 import { GroupCommit } from '../src/storage/group-commit.js';
 import { adapterFactory } from '../src/storage/oidc-adapter.js';
 import { sweepExpired } from '../src/storage/sweep.js';
+import { SigningKeys, SIGNING_ALGS } from '../src/storage/signing-keys.js';
+import { SpKeys, SP_KEY_USES } from '../src/federation/saml/sp-keys.js';
 import { TestClock } from './helpers/clock.js';
 import { createTestDatabase, dropTestDatabase, sqliteOnlyTest } from './helpers/database.js';
 
@@ -205,5 +207,26 @@ describe('accounts', () => {
     await expect(accounts.create({ ...base, username: 'Anna', email: 'new@example.org' })).rejects.toEqual(new DuplicateError('username'));
     await expect(accounts.create({ ...base, username: 'Anna', email: 'new@example.org' })).rejects.toMatchObject({ field: 'username' });
     await expect(accounts.create({ ...base, username: 'other', email: 'anna@EXAMPLE.org' })).rejects.toMatchObject({ field: 'email' });
+  });
+});
+
+describe('instances starting together', () => {
+  test('on a fresh database they keep one active signing key per algorithm and one SAML key pair per use', async () => {
+    const instances = [openDatabase(url), openDatabase(url), openDatabase(url)];
+    try {
+      const made = await Promise.all(instances.map(async (own) => {
+        const keys = await new SigningKeys(own, clock, 'a-keys-encryption-secret-for-tests-only', 60_000).ensure();
+        const sp = await new SpKeys(own, clock, 'a-keys-encryption-secret-for-tests-only', 'porta.example', 60_000, 365).ensure();
+        return { keys, sp };
+      }));
+      expect(made.flatMap((m) => m.keys)).toHaveLength(SIGNING_ALGS.length);
+      expect(made.flatMap((m) => m.sp)).toHaveLength(SP_KEY_USES.length);
+      const activeAlgs = (await db('signing_keys').whereNull('retired_at').pluck('alg')) as string[];
+      expect(activeAlgs.sort()).toEqual([...SIGNING_ALGS].sort());
+      const activeUses = (await db('saml_sp_keys').whereNull('retired_at').pluck('use')) as string[];
+      expect(activeUses.sort()).toEqual([...SP_KEY_USES].sort());
+    } finally {
+      await Promise.all(instances.map((own) => own.destroy()));
+    }
   });
 });

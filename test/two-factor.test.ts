@@ -89,6 +89,26 @@ describe('a service that requires two-factor authentication (tuition fees)', () 
     expect(events).toEqual(expect.arrayContaining(['mfa.failed', 'mfa.verified']));
   });
 
+  test('max_age=0 after a step-up: the password and the second factor are asked again, and auth_time is the new sign-in', async () => {
+    const { account, secret } = await withApp();
+    const browser = new Browser(porta.issuer);
+    const first = await signIn(browser, tuition, account.username!);
+    const stepped = await browser.submit(first.done, /\/second_factor$/, { code: nextCode(secret) });
+    const before = (await tuition.callback(stepped.location!, first.pending)).claims()!;
+    expect(before).toMatchObject({ acr: MFA });
+
+    porta.clock.advance(60_000);
+    const pending = await tuition.authorize({ max_age: '0' });
+    const login = await browser.go(pending.url);
+    expect(h1(login)).toBe('Sign in');
+    const step = await browser.submit(login, /\/login$/, { login: account.username!, password: TEST_PASSWORD });
+    expect(step.url).toMatch(/\/second_factor$/);
+    const done = await browser.submit(step, /\/second_factor$/, { code: nextCode(secret) });
+    const claims = (await tuition.callback(done.location!, pending)).claims()!;
+    expect(claims).toMatchObject({ acr: MFA, amr: ['pwd', 'otp', 'mfa'] });
+    expect(claims.auth_time).toBeGreaterThan(before.auth_time!);
+  });
+
   test('prompt=none from a password-only session answers interaction_required, and no code', async () => {
     const { account } = await withApp();
     const browser = new Browser(porta.issuer);

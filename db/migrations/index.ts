@@ -11,6 +11,7 @@ import * as m006 from './006_partial_indexes.js';
 import * as m007 from './007_logout_notices.js';
 import * as m008 from './008_second_factors.js';
 import * as m009 from './009_federation.js';
+import * as m010 from './010_one_active_key.js';
 import * as m011 from './011_federated_identities.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '007_logout_notices': m007,
   '008_second_factors': m008,
   '009_federation': m009,
+  '010_one_active_key': m010,
   '011_federated_identities': m011,
 };
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Account } from '../accounts/account.js';
 import type { Services } from '../services.js';
 import { DuplicateError } from '../storage/accounts.js';
-import type { Db } from '../storage/db.js';
+import { isUniqueViolation, type Db } from '../storage/db.js';
 
 export type FederatedClaims = Record<string, string | string[] | boolean>;
 
@@ -147,9 +147,4 @@ export class FederatedAccounts {
     const row = (await this.s.db('federated_identities').where({ account_id: accountId }).orderBy('last_login_at', 'desc').first()) as IdentityRow | undefined;
     return row && { idp: row.idp, claims: JSON.parse(row.claims) as FederatedClaims };
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }

@@ -13,7 +13,7 @@ import { AppError } from '../errors.js';
 import type { Locale, MessageKey } from '../i18n/index.js';
 import { emailChangeNoticeMail, emailConfirmMail, emailInUseMail, loginName, mailLocale } from '../mail/account.js';
 import type { Services } from '../services.js';
-import type { Db } from '../storage/db.js';
+import { isUniqueViolation, type Db } from '../storage/db.js';
 import { revokeAccountData } from '../storage/sessions.js';
 import { sendInBackground } from './background.js';
 import { assertUsable, type Flow } from './flows.js';
@@ -29,11 +29,6 @@ export type ReportOutcome = { restored: 'not_needed' | 'restored' | 'taken'; old
 
 const isReport = (flow: Flow<unknown>): flow is Flow<ReportData> => typeof (flow.data as Partial<ReportData>).changeFlowId === 'string';
 
-function uniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-}
-
 /** Sets a confirmed address; false when another account holds it now. */
 async function setConfirmedEmail(trx: Db, accountId: string, email: string): Promise<boolean> {
   try {
@@ -41,7 +36,7 @@ async function setConfirmedEmail(trx: Db, accountId: string, email: string): Pro
     await trx.transaction((sp) => sp('accounts').where({ id: accountId }).update({ email, email_key: emailKey(email), email_verified: true }));
     return true;
   } catch (err) {
-    if (uniqueViolation(err)) return false;
+    if (isUniqueViolation(err)) return false;
     throw err;
   }
 }

@@ -20,6 +20,8 @@ import type { SecondFactorAmr } from './assurance.js';
 import type { Method, Verified } from './second-factors.js';
 
 const KIND = 'webauthn_challenge';
+/** What a challenge was given for: adding a credential, or proving one. */
+type Ceremony = 'register' | 'authenticate';
 const CHALLENGE_TTL_MS = 5 * 60_000;
 const RESPONSE_MAX = 16_384;
 
@@ -76,18 +78,20 @@ export class Passkeys {
    * A new challenge for `scope`. The account is named in its data, not as the flow's owner: an owned
    * flow would end the account's other open challenges, so a sign-in and the personal area open side
    * by side would spoil each other's (and the failure would count toward the lockout).
+   * `ceremony`: what the challenge was given for. A sign-in challenge comes with pages anyone holding
+   * the password can open; it must never be spent on adding a passkey, which needs the full re-proof.
    */
-  private async challenge(accountId: string, scope: string, data: Record<string, unknown> = {}): Promise<string> {
+  private async challenge(accountId: string, scope: string, ceremony: Ceremony, data: Record<string, unknown> = {}): Promise<string> {
     const challenge = randomBytes(32).toString('base64url');
-    await this.s.flows.start({ kind: KIND, accountId: null, token: challenge, data: { ...data, scope, accountId }, ttlMs: CHALLENGE_TTL_MS });
+    await this.s.flows.start({ kind: KIND, accountId: null, token: challenge, data: { ...data, scope, accountId, ceremony }, ttlMs: CHALLENGE_TTL_MS });
     return challenge;
   }
 
-  /** Spends the challenge the response signed, when it is this account's, at this scope, open; its data. */
-  private async spend(accountId: string, scope: string, response: object): Promise<{ challenge: string; data: Record<string, unknown> } | undefined> {
+  /** Spends the challenge the response signed, when it is this account's, for this ceremony at this scope, open; its data. */
+  private async spend(accountId: string, scope: string, ceremony: Ceremony, response: object): Promise<{ challenge: string; data: Record<string, unknown> } | undefined> {
     const challenge = challengeOf(response as { response?: { clientDataJSON?: unknown } });
     const flow = challenge ? await this.s.flows.findByToken(KIND, challenge) : undefined;
-    if (!flow || flow.data.accountId !== accountId || flow.data.scope !== scope) return undefined;
+    if (!flow || flow.data.accountId !== accountId || flow.data.scope !== scope || flow.data.ceremony !== ceremony) return undefined;
     if (!(await this.s.flows.consume(flow))) return undefined;
     return { challenge: challenge!, data: flow.data };
   }
@@ -95,7 +99,7 @@ export class Passkeys {
   /** Options for adding a passkey named `name` (kept with the challenge). */
   async registrationOptions(account: Account, scope: string, name: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.credentials(account.id);
-    const challenge = await this.challenge(account.id, scope, { name });
+    const challenge = await this.challenge(account.id, scope, 'register', { name });
     return generateRegistrationOptions({
       rpName: 'Porta', rpID: this.rpID, userID: new TextEncoder().encode(account.id), userName: loginName(account),
       userDisplayName: account.givenName || loginName(account), challenge: Buffer.from(challenge, 'base64url'), attestationType: 'none',
@@ -110,7 +114,7 @@ export class Passkeys {
    * first method (the caller makes recovery codes).
    */
   async register(accountId: string, scope: string, response: RegistrationResponseJSON): Promise<{ method: Method; first: boolean } | undefined> {
-    const spent = await this.spend(accountId, scope, response);
+    const spent = await this.spend(accountId, scope, 'register', response);
     if (!spent) return undefined;
     let info;
     try {
@@ -139,7 +143,7 @@ export class Passkeys {
   /** Options for proving one of the account's passkeys. */
   async authenticationOptions(accountId: string, scope: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const creds = await this.credentials(accountId);
-    const challenge = await this.challenge(accountId, scope);
+    const challenge = await this.challenge(accountId, scope, 'authenticate');
     return generateAuthenticationOptions({
       rpID: this.rpID, challenge: Buffer.from(challenge, 'base64url'), userVerification: 'preferred',
       allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
@@ -151,7 +155,7 @@ export class Passkeys {
    * and a counter that went forward (stored atomically, so a replayed or cloned one loses the race).
    */
   async verify(accountId: string, scope: string, response: AuthenticationResponseJSON): Promise<Verified> {
-    const spent = await this.spend(accountId, scope, response);
+    const spent = await this.spend(accountId, scope, 'authenticate', response);
     if (!spent) return { ok: false };
     const row = (await this.credentials(accountId)).find((c) => c.credential_id === response.id);
     if (!row) return { ok: false };

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { emailKey, usernameKey, type Account, type AccountStatus, type UserType } from '../accounts/account.js';
 import { generatePersonCode, isPersonCode } from '../accounts/person-code.js';
 import type { Clock } from '../clock.js';
-import type { Db } from './db.js';
+import { uniqueViolation, type Db } from './db.js';
 import { getRow } from './statements.js';
 
 interface AccountRow {
@@ -47,17 +47,6 @@ export class DuplicateError extends Error {
   constructor(readonly field: 'username' | 'email') {
     super(`${field} already in use`);
   }
-}
-
-/**
- * The unique index a failed insert or update hit, or undefined for any other error. Only the
- * constraint part is read: knex's message also carries the whole SQL, which names every column.
- */
-function uniqueViolation(err: unknown): string | undefined {
-  const e = err as { code?: string; message?: string; constraint?: string };
-  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return /constraint failed: (.*)$/.exec(e.message ?? '')?.[1] ?? '';
-  if (e.code === '23505') return e.constraint ?? '';
-  return undefined;
 }
 
 export class Accounts {

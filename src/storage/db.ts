@@ -36,6 +36,19 @@ export function sqliteConnection(db: Db): Database | undefined {
   return conn?.open && !conn.inTransaction ? conn : undefined;
 }
 
+/**
+ * The unique index a failed insert or update hit, or undefined for any other error. Only the
+ * constraint part is read: knex's message also carries the whole SQL, which names every column.
+ */
+export function uniqueViolation(err: unknown): string | undefined {
+  const e = err as { code?: string; message?: string; constraint?: string };
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return /constraint failed: (.*)$/.exec(e.message ?? '')?.[1] ?? '';
+  if (e.code === '23505') return e.constraint ?? '';
+  return undefined;
+}
+
+export const isUniqueViolation = (err: unknown): boolean => uniqueViolation(err) !== undefined;
+
 export function sqlitePath(url: string): string | undefined {
   if (/^postgres(ql)?:\/\//.test(url)) return undefined;
   return url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');

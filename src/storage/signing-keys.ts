@@ -6,7 +6,7 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { Clock } from '../clock.js';
-import type { Db } from './db.js';
+import { isUniqueViolation, type Db } from './db.js';
 import { Sealer } from './sealed.js';
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
@@ -54,11 +54,21 @@ export class SigningKeys {
     return kid;
   }
 
-  /** Creates a signing key for every algorithm that has none (first start). */
+  /**
+   * Creates a signing key for every algorithm that has none (first start). Instances starting together
+   * race here: the database keeps one active key per algorithm, and the loser uses the winner's.
+   */
   async ensure(): Promise<string[]> {
     const active = (await this.db('signing_keys').whereNull('retired_at').pluck('alg')) as string[];
     const created: string[] = [];
-    for (const alg of SIGNING_ALGS) if (!active.includes(alg)) created.push(await this.add(alg));
+    for (const alg of SIGNING_ALGS) {
+      if (active.includes(alg)) continue;
+      try {
+        created.push(await this.add(alg));
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
     return created;
   }
 

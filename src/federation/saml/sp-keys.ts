@@ -13,7 +13,7 @@
 import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../storage/db.js';
+import { isUniqueViolation, type Db } from '../../storage/db.js';
 import { Sealer } from '../../storage/sealed.js';
 
 export const SP_KEY_USES = ['signing', 'encryption'] as const;
@@ -82,14 +82,22 @@ export class SpKeys {
     return id;
   }
 
-  /** Creates a key pair for every use that has none (first start). */
+  /**
+   * Creates a key pair for every use that has none (first start). Instances starting together race
+   * here: the database keeps one active pair per use, and the loser uses the winner's.
+   */
   async ensure(): Promise<string[]> {
-    return this.db.transaction(async (trx) => {
-      const active = (await trx('saml_sp_keys').whereNull('retired_at').pluck('use')) as string[];
-      const created: string[] = [];
-      for (const use of SP_KEY_USES) if (!active.includes(use)) created.push(await this.add(use, trx));
-      return created;
-    });
+    try {
+      return await this.db.transaction(async (trx) => {
+        const active = (await trx('saml_sp_keys').whereNull('retired_at').pluck('use')) as string[];
+        const created: string[] = [];
+        for (const use of SP_KEY_USES) if (!active.includes(use)) created.push(await this.add(use, trx));
+        return created;
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return [];
+    }
   }
 
   /** New pairs sign and are published at once; the current ones are retired but stay published for the overlap. */
