@@ -194,11 +194,10 @@ describe('signing in with one\'s institution', () => {
   });
 
   test('a service with allowed_idps offers and accepts only those institutions, also to an existing session', async () => {
-    const now = porta.clock.now();
-    await porta.services.db('clients').insert({ client_id: 'uni-only', created_at: now, updated_at: now, metadata: JSON.stringify({
-      client_id: 'uni-only', client_name: 'Uni only', client_secret: 'test-uni-only-secret-0123456789abcdefghij', redirect_uris: ['http://rp.test/uni-only/cb'],
-      grant_types: ['authorization_code'], first_party: true, allowed_idps: [uni.entityId],
-    }) });
+    const added = await porta.cli('clients', 'add', '--id', 'uni-only', '--name', 'Uni only', '--secret', 'test-uni-only-secret-0123456789abcdefghij',
+      '--redirect-uri', 'http://rp.test/uni-only/cb', '--first-party', '--allowed-idps', uni.entityId);
+    expect(added.code).toBe(0);
+    expect((await porta.cli('clients', 'show', '--id', 'uni-only')).stdout).toMatch(new RegExp(`^institutions +${uni.entityId.replace(/[.]/g, '\\.')} only$`, 'm'));
     const { relyingParty } = await import('./helpers/rp.js');
     const uniOnly = await relyingParty(porta.issuer, 'uni-only', 'test-uni-only-secret-0123456789abcdefghij', 'http://rp.test/uni-only/cb');
     const browser = new Browser(porta.issuer);
@@ -214,6 +213,9 @@ describe('signing in with one\'s institution', () => {
     await throughConsent(first.browser, first.done);
     const sso = await first.browser.go((await uniOnly.authorize()).url);
     expect(sso.body).toContain('This service is not available to users of other institutions.');
+    // Opened to every institution again (porta clients update), the same session gets in.
+    expect((await porta.cli('clients', 'update', '--id', 'uni-only', '--allowed-idps', 'all')).code).toBe(0);
+    expect((await first.browser.go((await uniOnly.authorize()).url)).location).toMatch(/^http:\/\/rp\.test\/uni-only\/cb\?code=/);
   });
 
   test('linking is never automatic: a new identity whose address a local account holds is offered to link by that account\'s password; both ways then lead to the same sub; unlinking in the personal area', async () => {

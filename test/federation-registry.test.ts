@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../config/load.js';
+import { clientProblems } from '../src/clients.js';
 import { loadFederationFile } from '../src/federation/registry.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
 import { TestSamlIdp } from './helpers/saml-idp.js';
@@ -75,6 +76,25 @@ describe('the federation file', () => {
     expect(registry.size).toBe(2);
     expect(registry.find(other.entityId)?.displayNames).toEqual({ en: 'Other University', it: 'Ateneo' });
     expect(registry.find('https://idp.nowhere.example/idp')).toBeUndefined();
+  });
+});
+
+describe('a client\'s allowed_idps', () => {
+  test('must be a non-empty list of distinct entityIDs', () => {
+    const problem = 'allowed_idps must be a non-empty list of distinct institution entityIDs (leave it out to allow every institution)';
+    for (const bad of [[], 'https://idp.uni.example/idp', [uni.entityId, uni.entityId], [42]]) expect(clientProblems({ allowed_idps: bad })).toEqual([problem]);
+    expect(clientProblems({ allowed_idps: [uni.entityId, other.entityId] })).toEqual([]);
+  });
+
+  test('porta clients add refuses a bad --allowed-idps', async () => {
+    const porta = await startPorta();
+    try {
+      const refused = await porta.cli('clients', 'add', '--id', 'x-tool', '--redirect-uri', 'https://x.example/cb', '--allowed-idps', ',');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--allowed-idps must be "all" or a comma-separated list of distinct institution entityIDs');
+    } finally {
+      await porta.stop();
+    }
   });
 });
 

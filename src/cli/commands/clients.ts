@@ -96,11 +96,22 @@ const ADD_OPTIONS = {
   name: { type: 'string' },
   public: { type: 'boolean' },
   'allowed-user-types': { type: 'string' },
+  'allowed-idps': { type: 'string' },
   'require-access-code': { type: 'boolean' },
   'require-2fa': { type: 'boolean' },
   'pkce-optional': { type: 'boolean' },
   ...PROTOCOL_OPTIONS,
 } as const;
+
+/** Comma-separated institution entityIDs → the list; `all` → undefined (every institution of the federation file). */
+function checkedIdps(value: string): string[] | undefined {
+  if (value.trim() === 'all') return undefined;
+  const idps = value.split(',').map((i) => i.trim()).filter(Boolean);
+  if (!idps.length || idps.some((i) => i.length > 1024) || new Set(idps).size !== idps.length) {
+    throw new UsageError(`--allowed-idps must be "all" or a comma-separated list of distinct institution entityIDs (got "${value}")`);
+  }
+  return idps;
+}
 
 /** `internal,external` → the list; `all` → undefined (everyone). */
 function checkedUserTypes(value: string): UserType[] | undefined {
@@ -137,6 +148,7 @@ Options:
   --first-party                    one of the university's own services: no consent page
   --public                         no secret (token_endpoint_auth_method none; PKCE is required)
   --allowed-user-types LIST        only these user types may sign in, e.g. internal or internal,federated
+  --allowed-idps LIST              only these institutions (comma-separated entityIDs) for federated sign-in
                                    (default: all; the others see "not available" and the service gets
                                    access_denied)
   --require-access-code            ask for a one-time code from the helpdesk at each person's first
@@ -170,6 +182,7 @@ ${PROTOCOL_HELP}`,
     const generated = !secretBased || v.secret ? undefined : randomBytes(32).toString('base64url');
     const secret = v.secret ?? generated;
     const allowedUserTypes = v['allowed-user-types'] === undefined ? undefined : checkedUserTypes(v['allowed-user-types']);
+    const allowedIdps = v['allowed-idps'] === undefined ? undefined : checkedIdps(v['allowed-idps']);
 
     const metadata: ClientMetadata = {
       client_id: id,
@@ -182,6 +195,7 @@ ${PROTOCOL_HELP}`,
       response_types: ['code'],
       first_party: Boolean(v['first-party']),
       ...(allowedUserTypes ? { allowed_user_types: allowedUserTypes } : {}),
+      ...(allowedIdps ? { allowed_idps: allowedIdps } : {}),
       ...(v['require-access-code'] ? { require_access_code: true } : {}),
       ...(v['require-2fa'] ? { require_2fa: true } : {}),
       ...(v['pkce-optional'] ? { pkce_optional: true } : {}),
@@ -218,6 +232,7 @@ function policyWords(m: ClientMetadata): string[] {
   return [
     ...(m['first_party'] === true ? ['first party'] : []),
     ...(policy.allowedUserTypes ? [`${policy.allowedUserTypes.join(' and ')} users only`] : []),
+    ...(policy.allowedIdps ? [`${policy.allowedIdps.length} institution${policy.allowedIdps.length === 1 ? '' : 's'} only`] : []),
     ...(policy.requireAccessCode ? ['access code at first sign-in'] : []),
     ...(policy.require2fa ? ['two-factor authentication'] : []),
     ...(m['pkce_optional'] === true ? ['PKCE optional'] : []),
@@ -233,6 +248,7 @@ function describeClient({ metadata: m, source }: ListedClient) {
     type: m.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
     first_party: m['first_party'] === true,
     allowed_user_types: clientPolicy(m).allowedUserTypes ?? null,
+    allowed_idps: clientPolicy(m).allowedIdps ?? null,
     require_access_code: clientPolicy(m).requireAccessCode,
     require_2fa: clientPolicy(m).require2fa,
     pkce_optional: m['pkce_optional'] === true,
@@ -353,6 +369,7 @@ Options:
       ['id', described.client_id], ['name', cell(described.client_name)], ['source', described.source], ['type', described.type],
       ['first party', described.first_party ? 'yes (no consent page)' : 'no (people are asked to consent)'],
       ['user types', described.allowed_user_types ? `${described.allowed_user_types.join(', ')} only` : 'all'],
+      ['institutions', described.allowed_idps ? `${described.allowed_idps.join(', ')} only` : 'all of the federation file'],
       ['access code', described.require_access_code ? `asked at the first sign-in; ${withAccess} ${withAccess === 1 ? 'person has' : 'people have'} entered one` : 'not asked'],
       ['two-factor', described.require_2fa ? 'required at every sign-in' : 'not required (unless a request asks for it)'],
       ['PKCE', described.pkce_optional ? 'optional (legacy service)' : 'required (S256)'],
@@ -379,6 +396,7 @@ const UPDATE_OPTIONS = {
   'first-party': { type: 'boolean' },
   'no-first-party': { type: 'boolean' },
   'allowed-user-types': { type: 'string' },
+  'allowed-idps': { type: 'string' },
   'require-access-code': { type: 'boolean' },
   'no-require-access-code': { type: 'boolean' },
   'require-2fa': { type: 'boolean' },
@@ -405,6 +423,7 @@ Options:
   --post-logout-redirect-uri URI   replaces the post-logout redirect URIs (repeatable)
   --first-party, --no-first-party  skip, or show, the consent page
   --allowed-user-types LIST        only these user types may sign in (e.g. internal), or "all"
+  --allowed-idps LIST              only these institutions (comma-separated entityIDs), or "all"
   --require-access-code, --no-require-access-code
                                    ask, or stop asking, for an access code at the first sign-in
   --require-2fa, --no-require-2fa  require, or stop requiring, a second factor at every sign-in
@@ -424,7 +443,8 @@ ${PROTOCOL_HELP}`,
     (v['post-logout-redirect-uri'] ?? []).forEach((u) => checkRedirectUri(u, 'post-logout-redirect-uri'));
     if (v.name !== undefined && (!v.name.trim() || v.name.length > 100)) throw new UsageError('--name must be 1-100 characters');
     const types = v['allowed-user-types'] === undefined ? undefined : { value: checkedUserTypes(v['allowed-user-types']) };
-    const changes = ['name', 'redirect-uri', 'post-logout-redirect-uri', 'first-party', 'no-first-party', 'allowed-user-types', 'require-access-code', 'no-require-access-code',
+    const idps = v['allowed-idps'] === undefined ? undefined : { value: checkedIdps(v['allowed-idps']) };
+    const changes = ['name', 'redirect-uri', 'post-logout-redirect-uri', 'first-party', 'no-first-party', 'allowed-user-types', 'allowed-idps', 'require-access-code', 'no-require-access-code',
       'require-2fa', 'no-require-2fa', 'pkce-optional', 'no-pkce-optional', ...PROTOCOL_OPTION_NAMES].filter((k) => v[k as keyof typeof v] !== undefined);
     if (changes.length === 0) throw new UsageError('nothing to change: give at least one option (see porta clients update --help)');
 
@@ -437,6 +457,10 @@ ${PROTOCOL_HELP}`,
     if (types) {
       if (types.value) metadata.allowed_user_types = types.value;
       else delete metadata.allowed_user_types;
+    }
+    if (idps) {
+      if (idps.value) metadata.allowed_idps = idps.value;
+      else delete metadata.allowed_idps;
     }
     if (v['require-access-code']) metadata.require_access_code = true;
     if (v['no-require-access-code']) delete metadata.require_access_code;
