@@ -304,6 +304,16 @@ describe('what the institution sends that Porta refuses', () => {
     expect(new URL(cancelled.location!).searchParams.get('error')).toBe('access_denied');
   });
 
+  test('garbage instead of a response, or a body too large, is a page, never a 500', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+    const garbage = await postToAcs(browser, redirect, Buffer.from('<not-saml').toString('base64'));
+    expect(garbage.status).toBe(400);
+    expect(alertText(garbage.body)).toContain('could not be verified');
+    const huge = await postToAcs(browser, redirect, 'A'.repeat(600 * 1024));
+    expect(huge.status).toBe(413);
+  });
+
   test('a response signed for another audience is refused', async () => {
     const browser = new Browser(porta.issuer);
     const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
