@@ -117,6 +117,15 @@ function cachePreparedStatements(conn: Database, size = 256) {
   }) as Database['prepare'];
 }
 
+/**
+ * Inside a transaction: on PostgreSQL, waits until no other transaction holds `lock`, and holds it until
+ * this one ends, so check-then-create steps (the first signing keys of instances starting together) run
+ * one after another. SQLite has one writer at a time, and one process prepares it (src/cluster.ts).
+ */
+export async function lockUntilCommit(trx: Knex.Transaction, lock: number): Promise<void> {
+  if (trx.client.config.client === 'pg') await trx.raw('SELECT pg_advisory_xact_lock(?)', [lock]);
+}
+
 /** Any fixed number: the PostgreSQL advisory lock that instances starting together queue on to migrate. */
 const MIGRATION_LOCK = 7_120_413;
 /** How long an instance waits for another one's migrations before it gives up (and fails to start). */

@@ -6,8 +6,11 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { Clock } from '../clock.js';
-import type { Db } from './db.js';
+import { lockUntilCommit, type Db } from './db.js';
 import { Sealer } from './sealed.js';
+
+/** Any fixed number: the advisory lock under which the first signing keys are created. */
+const KEY_CREATION_LOCK = 7_120_414;
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
@@ -56,10 +59,14 @@ export class SigningKeys {
 
   /** Creates a signing key for every algorithm that has none (first start). */
   async ensure(): Promise<string[]> {
-    const active = (await this.db('signing_keys').whereNull('retired_at').pluck('alg')) as string[];
-    const created: string[] = [];
-    for (const alg of SIGNING_ALGS) if (!active.includes(alg)) created.push(await this.add(alg));
-    return created;
+    return this.db.transaction(async (trx) => {
+      // Instances starting together on an empty database: the first creates the keys, the others find them.
+      await lockUntilCommit(trx, KEY_CREATION_LOCK);
+      const active = (await trx('signing_keys').whereNull('retired_at').pluck('alg')) as string[];
+      const created: string[] = [];
+      for (const alg of SIGNING_ALGS) if (!active.includes(alg)) created.push(await this.add(alg, trx));
+      return created;
+    });
   }
 
   /** New keys sign from the next start; the old ones are retired but stay published. */

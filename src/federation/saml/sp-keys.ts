@@ -13,8 +13,11 @@
 import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../storage/db.js';
+import { lockUntilCommit, type Db } from '../../storage/db.js';
 import { Sealer } from '../../storage/sealed.js';
+
+/** Any fixed number: the advisory lock under which the first SP key pairs are created. */
+const SP_KEY_CREATION_LOCK = 7_120_415;
 
 export const SP_KEY_USES = ['signing', 'encryption'] as const;
 export type SpKeyUse = (typeof SP_KEY_USES)[number];
@@ -85,6 +88,8 @@ export class SpKeys {
   /** Creates a key pair for every use that has none (first start). */
   async ensure(): Promise<string[]> {
     return this.db.transaction(async (trx) => {
+      // Instances starting together on an empty database: the first creates the pairs, the others find them.
+      await lockUntilCommit(trx, SP_KEY_CREATION_LOCK);
       const active = (await trx('saml_sp_keys').whereNull('retired_at').pluck('use')) as string[];
       const created: string[] = [];
       for (const use of SP_KEY_USES) if (!active.includes(use)) created.push(await this.add(use, trx));
