@@ -32,6 +32,7 @@ export class Balancer {
 
   async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => {
+      req.on('error', () => res.destroy());
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -48,6 +49,8 @@ export class Balancer {
           const out = request({ host: '127.0.0.1', port: this.ports[backend], method: req.method, path: req.url, headers, agent: this.agents[backend] }, (answer) => {
             this.served.push({ method: req.method!, path: req.url!, backend, status: answer.statusCode! });
             res.writeHead(answer.statusCode!, withoutHopByHop(answer.headers));
+            // Cut off mid-answer (the backend died): the client sees the connection break, as behind a real proxy.
+            answer.on('error', () => res.destroy());
             answer.pipe(res);
           });
           out.on('error', (err: NodeJS.ErrnoException) => {
