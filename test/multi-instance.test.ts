@@ -29,6 +29,7 @@ jest.setTimeout(240_000);
 
 const PASSWORD = 'Tramonto sul lago 42';
 const API = 'https://api.multi.test';
+/** A service the CLI adds (its secret changes when the CLI rotates it). */
 const BATCH = { id: 'nightly-reports', secret: 'nightly-reports-secret-0123456789abcdefghij' };
 const SIGNED_IN = /^http:\/\/rp\.test\/admissions\/cb\?code=/;
 
@@ -68,10 +69,10 @@ async function stopInstance(i: number, signal: 'SIGTERM' | 'SIGKILL') {
   return { exit: await instances[i]!.exited, log: instances[i]!.output() };
 }
 
-function tokenRequest(body: Record<string, string> = { grant_type: 'client_credentials', resource: API, scope: 'reports:read' }) {
+function tokenRequest(body: Record<string, string> = { grant_type: 'client_credentials', resource: API, scope: 'reports:read' }, secret = BATCH.secret) {
   return fetch(`${balancer.url}/token`, {
     method: 'POST', body: new URLSearchParams(body).toString(),
-    headers: { authorization: `Basic ${Buffer.from(`${BATCH.id}:${BATCH.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: `Basic ${Buffer.from(`${BATCH.id}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
   });
 }
 
@@ -232,6 +233,22 @@ async function register(username: string): Promise<boolean> {
     }
     // Tokens signed before the rotation stay verifiable: the retired key is still published.
     for (const token of before) await expect(jwtVerify(token, published, { issuer: balancer.url, audience: API })).resolves.toBeDefined();
+  });
+
+  test('a client secret rotated by the CLI: the old one is refused by all three at once, the new one accepted', async () => {
+    const old = BATCH.secret;
+    const rotated = await cli('clients', 'rotate-secret', '--id', BATCH.id, '--json');
+    expect(rotated.code).toBe(0);
+    BATCH.secret = (JSON.parse(rotated.stdout) as { client_secret: string }).client_secret;
+    const answers = async (secret: string) => {
+      const from = balancer.served.length;
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await tokenRequest(undefined, secret)).status);
+      expect(new Set(balancer.backendsSince(from)).size).toBe(3);
+      return statuses;
+    };
+    expect(await answers(old)).toEqual([401, 401, 401]);
+    expect(await answers(BATCH.secret)).toEqual([200, 200, 200]);
   });
 
   test('a rolling restart (SIGTERM one instance at a time) fails no request', async () => {
