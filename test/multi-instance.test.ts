@@ -132,7 +132,7 @@ async function register(username: string): Promise<boolean> {
     }
   });
 
-  test('one person’s sign-in has each request land on another instance, and its tokens are good on all', async () => {
+  test('one person’s sign-in has each request land on another instance, and its tokens (access, refresh) are good on all', async () => {
     const person = await addPerson();
     const rp = await fixtureRp(balancer.url, 'admissions');
     const from = balancer.served.length;
@@ -147,6 +147,14 @@ async function register(username: string): Promise<boolean> {
     expect(new Set(path).size).toBe(3);
     // The access token is accepted by every instance.
     for (let i = 0; i < 3; i++) expect((await oidc.fetchUserInfo(rp.config, tokens.access_token, person.sub)).sub).toBe(person.sub);
+    expect(new Set(balancer.backendsSince(balancer.served.length - 3)).size).toBe(3);
+    // Refresh tokens rotate: each refresh, on the next instance, uses the one the previous instance issued.
+    let refresh = tokens.refresh_token!;
+    for (let i = 0; i < 3; i++) {
+      const refreshed = await oidc.refreshTokenGrant(rp.config, refresh);
+      expect(refreshed.claims()!.sub).toBe(person.sub);
+      refresh = refreshed.refresh_token!;
+    }
     expect(new Set(balancer.backendsSince(balancer.served.length - 3)).size).toBe(3);
   });
 
@@ -173,6 +181,24 @@ async function register(username: string): Promise<boolean> {
     expect(out.location).toBe('http://rp.test/admissions/?state=bye');
 
     for (const answer of await silently()) expect(new URL(answer).searchParams.get('error')).toBe('login_required');
+  });
+
+  test('a self-service flow goes on wherever its next step lands: register on one, activate on another, used on a third', async () => {
+    expect(await register('flowing')).toBe(true);
+    const link = (await smtp.last('flowing@example.org')).links.find((l) => l.startsWith(`${balancer.url}/activate?token=`))!;
+    const browser = new Browser(balancer.url);
+    // The link opened on one instance, the activation posted to the next, its second try to the third.
+    balancer.aim(0);
+    const page = await browser.go(link);
+    balancer.aim(1);
+    expect((await browser.submit(page, '/activate')).body).toContain('Your account is active');
+    balancer.aim(2);
+    const from = balancer.served.length;
+    const again = await browser.submit(page, '/activate');
+    expect([again.status, alertText(again.body)]).toEqual([410, 'The account is already active. Sign in from the service you want to use.']);
+    expect(balancer.served[from]).toMatchObject({ method: 'POST', backend: 2 });
+    const { done } = await signInThrough(await fixtureRp(balancer.url, 'admissions'), new Browser(balancer.url), 'flowing', PASSWORD);
+    expect(done.location).toMatch(SIGNED_IN);
   });
 
   test('the lockout counts wrong passwords on every instance: three, each on another one, lock the account', async () => {
