@@ -3,7 +3,7 @@
  * Used by main.ts and by the tests (port 0, a temp database, an injected clock).
  */
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type Provider from 'oidc-provider';
@@ -79,6 +79,9 @@ export async function start({ config, clock = systemClock, logger = createLogger
     throw err;
   }
 
+  // Read before listening: from listen() to the request handler below nothing may wait, or requests an
+  // instance accepted as it came back (behind a balancer, at once) would find no handler and hang.
+  let jwks = await services.keys.jwks();
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -89,10 +92,20 @@ export async function start({ config, clock = systemClock, logger = createLogger
   // oidc-provider takes its keys at construction, so a change of keys builds a new app (everything it
   // keeps is in the database); requests already running finish on the old one.
   const kidsOf = (set: { keys: object[] }) => set.keys.map((k) => String((k as { kid?: string }).kid)).join(' ');
-  let jwks = await services.keys.jwks();
   let app = createApp(services, issuer, jwks, clients);
   let handle = app.provider.callback();
-  server.on('request', (req, res) => handle(req, res));
+  // Shutting down, every answer closes its connection. A proxy keeping connections alive (nginx
+  // `keepalive`, HAProxy) would otherwise go on sending requests down them, and server.close() would
+  // wait for ever; told to close, it opens its next connection, which only the other instances accept.
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
+  const closeAfterAnswer = (res: ServerResponse) => { if (!res.headersSent) res.setHeader('connection', 'close'); };
+  server.on('request', (req, res) => {
+    if (closing) closeAfterAnswer(res);
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    handle(req, res);
+  });
   const refreshKeys = async () => {
     const next = await services.keys.jwks();
     if (kidsOf(next) === kidsOf(jwks)) return false;
@@ -152,6 +165,8 @@ export async function start({ config, clock = systemClock, logger = createLogger
       clearInterval(keyTimer);
       clearInterval(logoutTimer);
       // Stop accepting, let in-flight requests finish, then close the database.
+      closing = true;
+      inFlight.forEach(closeAfterAnswer);
       await new Promise<void>((ok) => {
         server.close(() => ok());
         server.closeIdleConnections();

@@ -18,6 +18,7 @@ export interface ReceivedMail {
 
 export class SmtpCatcher {
   readonly mails: ReceivedMail[] = [];
+  readonly connectionErrors: Error[] = [];
   private refusing = false;
   private waiters: (() => void)[] = [];
   private server!: SMTPServer;
@@ -43,6 +44,9 @@ export class SmtpCatcher {
         });
       },
     });
+    // A client gone mid-conversation (a killed Porta process) is its problem, not the catcher's: without a
+    // listener smtp-server would throw the connection's error out of the test.
+    this.server.on('error', (err: Error) => this.connectionErrors.push(err));
     await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
