@@ -30,8 +30,8 @@ export function checkClusterConfig(config: Config): void {
 /** What start() does before it listens, done once by the primary; the workers then find it done. */
 async function prepare(config: Config, logger: Logger): Promise<void> {
   const db = openDatabase(config.databaseUrl, config);
+  const services = createServices(config, db, systemClock, logger);
   try {
-    const services = createServices(config, db, systemClock, logger);
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     const created = await services.keys.ensure();
@@ -40,6 +40,7 @@ async function prepare(config: Config, logger: Logger): Promise<void> {
     if (spKeys.length) logger.info({ ids: spKeys }, 'SAML SP keys generated');
     if (config.nodeEnv === 'development') await seedDevelopment(services);
   } finally {
+    await services.rateLimits.close(); // never connected here: the workers count the limits
     await db.destroy();
   }
 }

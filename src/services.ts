@@ -42,7 +42,7 @@ function spCommonName(config: Config): string {
 }
 
 export function createServices(config: Config, db: Db, clock: Clock, logger: Logger): Services {
-  const rateLimits = new RateLimits(db);
+  const rateLimits = new RateLimits(db, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
   const metrics = new Metrics();
   metrics.watchDatabase(db);
   return {
