@@ -29,7 +29,7 @@ export function checkClusterConfig(config: Config): void {
 
 /** What start() does before it listens, done once by the primary; the workers then find it done. */
 async function prepare(config: Config, logger: Logger): Promise<void> {
-  const db = openDatabase(config.databaseUrl, config);
+  const db = openDatabase(config.databaseUrl, { ...config, logger });
   const services = createServices(config, db, systemClock, logger);
   try {
     const applied = await migrate(db);

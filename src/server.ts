@@ -61,7 +61,7 @@ async function refuseWeakDatabaseClients(db: Db): Promise<void> {
 export async function start({ config, clock = systemClock, logger = createLogger(config) }: StartOptions): Promise<Running> {
   const clientsPath = config.clientsFile ? resolve(fromRoot(), config.clientsFile) : '';
   const clients = loadClientsFile(clientsPath, config.nodeEnv === 'production');
-  const db = openDatabase(config.databaseUrl, config);
+  const db = openDatabase(config.databaseUrl, { ...config, logger });
   const services = createServices(config, db, clock, logger);
   try {
     const applied = await migrate(db);
