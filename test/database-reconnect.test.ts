@@ -3,9 +3,14 @@
  * restart, a failover, pg_terminate_backend), the process lives on and the next requests are served on
  * fresh connections. PostgreSQL only: SQLite has no connection to lose.
  */
+import { mkdtempSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { alertText, Browser } from './helpers/browser.js';
-import { onPostgres, testServerUrl } from './helpers/database.js';
+import { createTestDatabase, dropTestDatabase, onPostgres, testServerUrl } from './helpers/database.js';
+import { TestClock } from './helpers/clock.js';
 import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { fixtureRp } from './helpers/rp.js';
 
@@ -13,7 +18,11 @@ const SECRET = 'reconnect-test-secret-0123456789abcdefghij';
 const basic = `Basic ${Buffer.from(`batch:${SECRET}`).toString('base64')}`;
 
 let porta: TestPorta;
-afterEach(async () => { await porta?.stop(); });
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await porta?.stop();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
 
 const databaseName = (url: string) => new URL(url).pathname.slice(1);
 
@@ -124,5 +133,63 @@ async function signIn(username: string) {
     const again = await register(new Browser(porta.url));
     expect([again.status, again.body.includes('Check your inbox')]).toEqual([200, true]);
   });
+
+  test('while PostgreSQL is unreachable requests answer a clean 503; once it is back they are served, without a restart', async () => {
+    // Porta reaches PostgreSQL through a relay the test can take down (the shared server itself stays up).
+    const relay = await new Relay(new URL(testServerUrl!).port || '5432').open();
+    const dir = mkdtempSync(join(tmpdir(), 'porta-test-'));
+    const url = new URL(await createTestDatabase(dir));
+    url.port = String(relay.port);
+    await porta.stop();
+    cleanups.push(() => dropTestDatabase(url.toString()), () => relay.close());
+    porta = await startPorta({ databaseUrl: url.toString(), tokenRequestsPerIpPerMinute: 1000 }, { dir, clock: new TestClock() });
+    await porta.services.db('clients').insert({ client_id: 'batch', created_at: 0, updated_at: 0, metadata: JSON.stringify({ client_id: 'batch', client_secret: SECRET, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }) });
+    const rp = await fixtureRp(porta.issuer, 'admissions');
+    expect((await tokenRequest()).status).toBe(200);
+
+    await relay.close();
+    const token = await tokenRequest();
+    expect([token.status, token.headers.get('retry-after'), await token.json()]).toEqual([503, '2', expect.objectContaining({ error: 'temporarily_unavailable' })]);
+    const page = await new Browser(porta.issuer).go((await rp.authorize()).url);
+    expect([page.status, alertText(page.body) ?? page.body]).toEqual([503, expect.stringContaining('The service was briefly unavailable')]);
+    expect((await fetch(`${porta.url}/readyz`)).status).toBe(503);
+
+    await relay.open();
+    expect((await tokenRequest()).status).toBe(200);
+    expect((await new Browser(porta.issuer).go((await rp.authorize()).url)).status).toBe(200);
+    expect((await fetch(`${porta.url}/readyz`)).status).toBe(200);
+  });
 });
 
+/** A TCP relay to PostgreSQL: close() drops every connection and refuses new ones, as a server that is down; open() again restores it. */
+class Relay {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+  constructor(private readonly target: string) {}
+
+  async open(): Promise<this> {
+    if (this.server) return this;
+    const server = createServer((client) => {
+      const upstream = connect(Number(this.target), '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => { client.destroy(); upstream.destroy(); });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((ok) => server.listen(this.port, '127.0.0.1', ok));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    const closed = new Promise((ok) => server?.close(ok));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}

@@ -79,7 +79,13 @@ export async function databaseLostAnswers(ctx: Context, next: Next) {
   await next();
   const body = ctx.body as { error?: unknown } | undefined;
   if (!(ctx.state as unknown as Record<symbol, unknown>)[lostConnectionMarker] || ctx.status !== 500 || body?.error !== 'server_error') return;
+  answerUnavailable(ctx);
+}
+
+/** The OAuth (JSON) form of renderDatabaseLost. */
+export function answerUnavailable(ctx: Context) {
   ctx.status = 503;
   ctx.set('Retry-After', RETRY_AFTER_LOST_CONNECTION);
+  ctx.set('Cache-Control', 'no-store');
   ctx.body = { error: 'temporarily_unavailable', error_description: 'the request could not be completed; retry it' };
 }

@@ -9,7 +9,8 @@ import type { Context, Next } from 'koa';
 import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.js';
 import type { Db } from '../storage/db.js';
-import { renderErrorPage } from './errors.js';
+import { databaseUnavailable } from '../storage/db.js';
+import { answerUnavailable, renderErrorPage } from './errors.js';
 
 export interface RedisSettings {
   /** REDIS_URL; empty: no Redis. */
@@ -145,6 +146,10 @@ export function tokenEndpointLimit(limiter: RateLimiterAbstract | undefined) {
       try {
         await limiter.consume(ctx.ip);
       } catch (err) {
+        if (databaseUnavailable(err)) {
+          ctx.state.log.warn({ err }, 'database unavailable for the request');
+          return answerUnavailable(ctx);
+        }
         if (!(err instanceof RateLimiterRes)) throw err;
         ctx.status = 429;
         ctx.set('Retry-After', String(Math.max(1, Math.ceil(err.msBeforeNext / 1000))));
