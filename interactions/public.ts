@@ -67,7 +67,7 @@ export function publicRoutes(s: Services): Router {
     ctx.body = { status: 'ok' };
   });
 
-  // Readiness: the database answers, its schema is current, and it accepts a write.
+  // Readiness: the database answers, its schema is current, and it accepts a write; and whether Redis answers.
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     let status = 'database unreachable';
@@ -83,7 +83,10 @@ export function publicRoutes(s: Services): Router {
       ctx.state.log.warn({ err }, 'readiness check failed');
     }
     ctx.status = status === 'ready' ? 200 : 503;
-    ctx.body = { status };
+    // Reported, never a 503: the limits fall back to the database while Redis is away, and taking every
+    // instance out of the load balancer for a Redis outage would stop the service for nothing.
+    const redis = await s.rateLimits.redisStatus();
+    ctx.body = redis ? { status, redis } : { status };
   });
 
   return router;

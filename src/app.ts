@@ -19,7 +19,7 @@ import { samlRoutes } from '../interactions/saml.js';
 import { signinRoutes } from '../interactions/signin.js';
 import { requestContext } from './http/context.js';
 import { requestLogger } from './logger.js';
-import { errorHandler } from './http/errors.js';
+import { databaseLostAnswers, errorHandler } from './http/errors.js';
 import { tokenEndpointLimit } from './http/rate-limit.js';
 import { interactionLocale, postedRequestsAsGet } from './http/protocol-requests.js';
 import { publicMetadataCaching, securityHeaders } from './http/security.js';
@@ -48,6 +48,7 @@ export function createApp(s: Services, issuer: string, jwks: Configuration['jwks
   provider.use(securityHeaders);
   provider.use(publicMetadataCaching);
   provider.use(errorHandler(s.config.helpdeskContact));
+  provider.use(databaseLostAnswers);
   provider.use(postedRequestsAsGet(['/auth', '/session/end']));
   provider.use(interactionLocale(provider));
   const perMinute = s.config.tokenRequestsPerIpPerMinute;

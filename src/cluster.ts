@@ -32,9 +32,9 @@ export function checkClusterConfig(config: Config): void {
 async function prepare(config: Config, logger: Logger): Promise<void> {
   // A bad federation file stops the primary with its list of problems, rather than every worker in turn.
   loadFederation(config);
-  const db = openDatabase(config.databaseUrl, config);
+  const db = openDatabase(config.databaseUrl, { ...config, logger });
+  const services = createServices(config, db, systemClock, logger);
   try {
-    const services = createServices(config, db, systemClock, logger);
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     const created = await services.keys.ensure();
@@ -43,6 +43,7 @@ async function prepare(config: Config, logger: Logger): Promise<void> {
     if (spKeys.length) logger.info({ ids: spKeys }, 'SAML SP keys generated');
     if (config.nodeEnv === 'development') await seedDevelopment(services);
   } finally {
+    await services.rateLimits.close(); // never connected here: the workers count the limits
     await db.destroy();
   }
 }

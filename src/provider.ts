@@ -6,7 +6,7 @@ import { logoutPage, loggedOutPage } from '../interactions/views/pages.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './accounts/account.js';
 import { FederatedAccounts } from './federation/accounts.js';
 import { CLIENT_AUTH_METHODS, PORTA_CLIENT_METADATA, weakSecretProblem } from './clients.js';
-import { oidcErrorMessage, renderErrorPage } from './http/errors.js';
+import { lostConnectionMarker, oidcErrorMessage, renderDatabaseLost, renderErrorPage } from './http/errors.js';
 import { acrFor, ACR_VALUES } from './mfa/assurance.js';
 import { epochSeconds, type Clock } from './clock.js';
 import { buildPolicy } from './policy/index.js';
@@ -14,6 +14,7 @@ import { policyAllows } from './policy/grants.js';
 import { pageContext } from './http/context.js';
 import type { Services } from './services.js';
 import { adapterFactory } from './storage/oidc-adapter.js';
+import { databaseUnavailable } from './storage/db.js';
 import { LOCALES } from './i18n/index.js';
 import { derivedKey } from './secrets.js';
 import { createHmac } from 'node:crypto';
@@ -143,6 +144,7 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
       return grant;
     },
     async renderError(ctx, out, error) {
+      if (databaseUnavailable(error)) return renderDatabaseLost(asKoa(ctx), error);
       const status = (error as { statusCode?: number }).statusCode ?? 400;
       if (status >= 500) asKoa(ctx).state.log.error({ err: error }, 'provider error');
       renderErrorPage(asKoa(ctx), status, status >= 500 ? asKoa(ctx).state.t('error.generic') : oidcErrorMessage(asKoa(ctx), { error: out.error, name: (error as Error).name }, config.helpdeskContact));
@@ -157,7 +159,14 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
   pinPublicOrigin(provider, issuer);
   registeredSecretMethodOnly(provider);
   // oidc-provider emits server_error for failures it caught; log them with their cause.
-  provider.on('server_error', (ctx: Context, err: Error) => (ctx.state?.log ?? s.logger).error({ err }, 'provider server_error'));
+  provider.on('server_error', (ctx: Context, err: Error) => {
+    if (databaseUnavailable(err) && ctx.state) {
+      (ctx.state as unknown as Record<symbol, unknown>)[lostConnectionMarker] = true; // answered 503 by databaseLostAnswers
+      (ctx.state.log ?? s.logger).warn({ err }, 'database unavailable for the request');
+      return;
+    }
+    (ctx.state?.log ?? s.logger).error({ err }, 'provider server_error');
+  });
   return provider;
 }
 

@@ -63,7 +63,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
   const clientsPath = config.clientsFile ? resolve(fromRoot(), config.clientsFile) : '';
   const clients = loadClientsFile(clientsPath, config.nodeEnv === 'production');
   const federation = loadFederation(config);
-  const db = openDatabase(config.databaseUrl, config);
+  const db = openDatabase(config.databaseUrl, { ...config, logger });
   const services = createServices(config, db, clock, logger, federation);
   try {
     const applied = await migrate(db);
@@ -74,7 +74,9 @@ export async function start({ config, clock = systemClock, logger = createLogger
     if (spKeys.length) logger.info({ ids: spKeys }, 'SAML SP keys generated');
     if (config.nodeEnv === 'development') await seedDevelopment(services);
     if (config.nodeEnv === 'production') await refuseWeakDatabaseClients(db);
+    await services.rateLimits.start();
   } catch (err) {
+    await services.rateLimits.close();
     await db.destroy();
     throw err;
   }
@@ -178,6 +180,7 @@ export async function start({ config, clock = systemClock, logger = createLogger
       // Logouts owed by the last requests go out before the database closes.
       await logouts.deliver().catch((err: unknown) => logger.error({ err }, 'sending back-channel logouts failed'));
       services.mailer.close();
+      await services.rateLimits.close();
       await db.destroy();
     },
   };

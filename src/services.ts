@@ -45,7 +45,7 @@ function spCommonName(config: Config): string {
 }
 
 export function createServices(config: Config, db: Db, clock: Clock, logger: Logger, federation = new FederationRegistry()): Services {
-  const rateLimits = new RateLimits(db);
+  const rateLimits = new RateLimits(db, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
   const metrics = new Metrics();
   metrics.watchDatabase(db);
   return {

@@ -19,7 +19,7 @@ test('two Porta instances share one PostgreSQL, each with the settings productio
   expect(portas.map(([name]) => name)).toEqual(['porta-1', 'porta-2']);
   expect(compose.services.postgres!.image).toMatch(/^postgres:\d+/);
   // Settings of the PostgreSQL and trusted-proxy work that may land separately from config/schema.ts.
-  const known = new Set<string>([...Object.values(settings).map((x) => x.env), 'TRUST_PROXY_HOPS', 'REDIS_URL']);
+  const known = new Set<string>([...Object.values(settings).map((x) => x.env), 'TRUST_PROXY_HOPS']);
   for (const [, s] of portas) {
     const env = s.environment!;
     expect(env.NODE_ENV).toBe('production');

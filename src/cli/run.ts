@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { systemClock } from '../clock.js';
-import { createServices } from '../services.js';
+import { createServices, type Services } from '../services.js';
 import { migrate, openDatabase, type Db } from '../storage/db.js';
 import { readFileSync } from 'node:fs';
 import { fromRoot } from '../paths.js';
@@ -31,6 +31,7 @@ function createContext(io: CliIO): { ctx: Context; close(): Promise<void> } {
   const clock = io.clock ?? systemClock;
   let config: Config | undefined;
   let db: Db | undefined;
+  let services: Services | undefined;
   let opened: Promise<Opened> | undefined;
   const ctx: Context = {
     io,
@@ -43,12 +44,15 @@ function createContext(io: CliIO): { ctx: Context; close(): Promise<void> } {
         const applied = await migrate(db);
         // Warnings and errors only, on stderr: stdout stays clean for --json.
         const logger = pino({ level: 'warn', base: undefined }, { write: (line: string) => void io.stderr.write(line) });
-        return { services: createServices(cfg, db, clock, logger), applied };
+        services = createServices(cfg, db, clock, logger);
+        // Connected, so that what a command changes in a limit (users unlock) reaches Redis too.
+        await services.rateLimits.start();
+        return { services, applied };
       })();
       return opened;
     },
   };
-  return { ctx, close: async () => { await db?.destroy(); } };
+  return { ctx, close: async () => { await services?.rateLimits.close(); await db?.destroy(); } };
 }
 
 /** Resolves help requests and the command; throws UsageError for anything it does not know. */

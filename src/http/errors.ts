@@ -7,6 +7,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import { errorPage } from '../../interactions/views/pages.js';
 import { AppError } from '../errors.js';
 import type { MessageKey } from '../i18n/index.js';
+import { databaseUnavailable } from '../storage/db.js';
 import { helpdesk } from '../mail/access.js';
 import { pageContext } from './context.js';
 import { renderThrottled, Throttled } from './rate-limit.js';
@@ -42,6 +43,8 @@ export const errorHandler = (helpdeskContact: string) => async (ctx: Context, ne
       renderErrorPage(ctx, e.status, ctx.state.t(e.code));
     } else if (e instanceof oidcErrors.OIDCProviderError) {
       renderErrorPage(ctx, e.statusCode, oidcErrorMessage(ctx, e, helpdeskContact));
+    } else if (databaseUnavailable(e)) {
+      renderDatabaseLost(ctx, e);
     } else if ((e.status ?? 500) < 500 && e.expose) {
       const key: MessageKey = e.status === 413 ? 'error.too_large' : e.status === 404 ? 'error.not_found' : 'error.bad_request';
       renderErrorPage(ctx, e.status!, ctx.state.t(key));
@@ -50,4 +53,39 @@ export const errorHandler = (helpdeskContact: string) => async (ctx: Context, ne
       renderErrorPage(ctx, 500, ctx.state.t('error.generic'));
     }
   }
+}
+
+/** How soon to try again after a lost database connection: the pool has a fresh one by then. */
+const RETRY_AFTER_LOST_CONNECTION = '2';
+
+/**
+ * A request whose database connection was lost midway (and could not safely run again: see
+ * retryLostConnections), or that got none, did nothing that lasts; it is told so with a 503 and
+ * Retry-After, not a 500.
+ */
+export function renderDatabaseLost(ctx: Context, err: unknown) {
+  ctx.state.log.warn({ err }, 'database unavailable for the request');
+  ctx.set('Retry-After', RETRY_AFTER_LOST_CONNECTION);
+  renderErrorPage(ctx, 503, ctx.state.t('error.unavailable'));
+}
+
+/**
+ * oidc-provider answers its own endpoints' failures (token, userinfo, …) with a JSON server_error 500;
+ * when the cause was the database being unavailable (marked by its server_error event), the OAuth answer is
+ * 503 temporarily_unavailable, which clients may retry.
+ */
+export const lostConnectionMarker = Symbol('lost database connection');
+export async function databaseLostAnswers(ctx: Context, next: Next) {
+  await next();
+  const body = ctx.body as { error?: unknown } | undefined;
+  if (!(ctx.state as unknown as Record<symbol, unknown>)[lostConnectionMarker] || ctx.status !== 500 || body?.error !== 'server_error') return;
+  answerUnavailable(ctx);
+}
+
+/** The OAuth (JSON) form of renderDatabaseLost. */
+export function answerUnavailable(ctx: Context) {
+  ctx.status = 503;
+  ctx.set('Retry-After', RETRY_AFTER_LOST_CONNECTION);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'temporarily_unavailable', error_description: 'the request could not be completed; retry it' };
 }

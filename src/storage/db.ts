@@ -10,6 +10,7 @@ import type { Database } from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { migrationSource } from '../../db/migrations/index.js';
+import type { Logger } from '../logger.js';
 
 export type Db = Knex;
 
@@ -22,6 +23,8 @@ export interface DatabaseOptions {
   databasePoolMax?: number;
   /** PostgreSQL: a statement running longer is cancelled (0: no limit). */
   databaseStatementTimeoutMs?: number;
+  /** Where knex's own warnings go (a discarded broken connection, …); without it, the console. */
+  logger?: Pick<Logger, 'warn' | 'error' | 'debug'>;
 }
 
 const sqliteConnections = new WeakMap<Db, { current?: Database }>();
@@ -96,17 +99,119 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Db {
 
 /**
  * TLS comes from the URL (`?sslmode=require|verify-full`, `sslrootcert=…`), as libpq reads it. A connection
- * the server drops (restart, failover, pg_terminate_backend) fails only the query running on it: knex
- * discards a connection that reported an error, and the pool opens a fresh one for the next query.
+ * the server drops (restart, failover, pg_terminate_backend) is never fatal: knex listens for its 'error'
+ * (an unhandled one would end the process) and discards it, the pool opens a fresh one, and a statement
+ * that met the dead connection runs again on a fresh one when that cannot do anything twice
+ * (retryLostConnections).
  */
-function openPostgres(url: string, { databasePoolMax = 10, databaseStatementTimeoutMs = 0 }: DatabaseOptions): Db {
-  return knexFactory({
+function openPostgres(url: string, { databasePoolMax = 10, databaseStatementTimeoutMs = 0, logger }: DatabaseOptions): Db {
+  const db = knexFactory({
+    ...(logger ? { log: { warn: (message: string) => logger.warn({ knex: message }, 'database warning'), error: (message: string) => logger.error({ knex: message }, 'database error'), deprecate: () => undefined, debug: (message: string) => logger.debug({ knex: message }, 'database debug') } } : {}),
     client: 'pg',
     connection: { connectionString: url, ...(databaseStatementTimeoutMs ? { statement_timeout: databaseStatementTimeoutMs } : {}) },
     pool: { min: 0, max: databasePoolMax },
     acquireConnectionTimeout: 10_000,
     ...NO_VALUES_IN_ERRORS,
   });
+  retryLostConnections(db);
+  return db;
+}
+
+/** SQLSTATEs of a server process that ended (admin_shutdown, crash_shutdown, cannot_connect_now). */
+const BACKEND_GONE = new Set(['57P01', '57P02', '57P03']);
+const SOCKET_BROKE = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/** pg's own words for a connection that closed under it, or one already broken when asked. */
+const CONNECTION_ENDED = /Connection terminated|not queryable|Connection closed/i;
+
+/** The connection a statement ran on was lost (as opposed to the statement failing). */
+export function lostConnection(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return (typeof code === 'string' && (BACKEND_GONE.has(code) || SOCKET_BROKE.has(code))) || (typeof message === 'string' && CONNECTION_ENDED.test(message));
+}
+
+/**
+ * The database could not serve the request: its connection was lost, or none could be had (the server
+ * is down or refuses, or the pool stayed full for acquireConnectionTimeout). Answered 503, not 500.
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
+  return lostConnection(err) || code === 'ECONNREFUSED' || name === 'KnexTimeoutError';
+}
+
+/**
+ * Lost before the statement could change anything: the server process had ended (it answers with a
+ * 57P0x error instead of running the statement, and a statement it was running is rolled back with it —
+ * PostgreSQL does not act on the termination while it commits, and answers a committed statement before
+ * it next looks), or pg never sent it (the client was already broken). A reset socket is not proof: the
+ * statement may have run.
+ */
+function lostBeforeEffects(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return (typeof code === 'string' && BACKEND_GONE.has(code)) || (typeof message === 'string' && /not queryable/i.test(message));
+}
+
+/** A statement that only reads: running it twice is the same as once. */
+const READS = /^\s*(select|show)\b/i;
+
+/** After a restart every pooled connection may be dead: a statement may meet a few in a row. */
+export const LOST_CONNECTION_RETRIES = 3;
+
+type QueryObject = { sql?: string; method?: string };
+type RunsQueries = { _query(connection: unknown, obj: QueryObject): Promise<unknown> };
+
+/**
+ * Runs a statement again on a fresh connection when its connection was lost, so a restart, failover or
+ * pg_terminate_backend of idle connections costs no request. Outside transactions: a read whatever the
+ * loss, a write only when lost before it could have had effects (lostBeforeEffects). A transaction runs
+ * again when its connection was lost at BEGIN, before any of its work ran. Anything else fails as before
+ * (a lost connection in mid-transaction rolls it back; the request answers 503).
+ */
+function retryLostConnections(db: Db): void {
+  // knex runs transactions on a client made from the prototype, so this covers single statements only.
+  const client = db.client as Knex.Client & RunsQueries;
+  const query = client._query.bind(client);
+  const retrySafe = (obj: QueryObject, err: unknown) => (READS.test(obj.sql ?? '') ? lostConnection(err) : lostBeforeEffects(err));
+  client._query = async (connection, obj) => {
+    try {
+      return await query(connection, obj);
+    } catch (err) {
+      if (!retrySafe(obj, err)) throw err;
+      // Its pool slot back at once (the pool then discards it): after a restart every request in flight
+      // holds a dead connection, and would otherwise wait for the one another holds.
+      (connection as { __knex__disposed?: unknown }).__knex__disposed ??= err;
+      await client.releaseConnection(connection);
+    }
+    for (let retry = 1; ; retry++) {
+      const fresh = await client.acquireConnection();
+      try {
+        return await query(fresh, obj);
+      } catch (err) {
+        if (!retrySafe(obj, err) || retry === LOST_CONNECTION_RETRIES) throw err;
+      } finally {
+        await client.releaseConnection(fresh);
+      }
+    }
+  };
+  // Every db.transaction(…) goes through client.transaction (nested ones through their own client).
+  const transaction = client.transaction.bind(client) as unknown as (container: unknown, config: unknown, outerTx: unknown) => PromiseLike<unknown>;
+  (client as { transaction: unknown }).transaction = (container: (trx: unknown) => unknown, config: unknown, outerTx: unknown) => {
+    const run = async (retries: number): Promise<unknown> => {
+      let began = false;
+      try {
+        return await transaction((trx: Knex.Transaction) => {
+          // knex runs the work even when BEGIN failed (the transaction is then already complete); skip it,
+          // so that work runs only once, and the transaction answers BEGIN's error.
+          if (trx.isCompleted()) return Promise.reject(new Error('BEGIN failed'));
+          began = true;
+          return container(trx);
+        }, config, outerTx);
+      } catch (err) {
+        if (began || !lostConnection(err) || retries === LOST_CONNECTION_RETRIES) throw err;
+        return run(retries + 1);
+      }
+    };
+    return run(0);
+  };
 }
 
 /**

@@ -112,8 +112,9 @@ export async function startPorta(overrides: Partial<Record<SettingName, unknown>
     async cli(...argv) {
       const out: string[] = [];
       const err: string[] = [];
-      // The server's mail server too, so what the CLI mails reaches the test's SMTP catcher.
-      const env = { DATABASE_URL: databaseUrl, CLIENTS_FILE: config.clientsFile, FEDERATION_FILE: config.federationFile, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(config.smtpUrl ? { SMTP_URL: config.smtpUrl } : {}) };
+      // The server's mail server and Redis too, so what the CLI mails reaches the test's SMTP catcher and
+      // what it changes in a limit reaches the server's counters.
+      const env = { DATABASE_URL: databaseUrl, CLIENTS_FILE: config.clientsFile, FEDERATION_FILE: config.federationFile, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(config.smtpUrl ? { SMTP_URL: config.smtpUrl } : {}), ...(config.redisUrl ? { REDIS_URL: config.redisUrl, REDIS_KEY_PREFIX: config.redisKeyPrefix } : {}) };
       const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env, clock });
       return { code, stdout: out.join(''), stderr: err.join('') };
     },

@@ -38,6 +38,7 @@ export const core = {
 
   'error.title': 'Something went wrong',
   'error.generic': 'We could not complete your request. Please try again later.',
+  'error.unavailable': 'The service was briefly unavailable and could not complete your request. Please try again in a moment.',
   'error.request_id': 'Request ID: {id}',
   'error.not_found': 'This page does not exist.',
   'error.bad_request': 'The request was not valid.',

@@ -39,6 +39,7 @@ export const core: Record<keyof typeof en, string> = {
 
   'error.title': 'Si è verificato un problema',
   'error.generic': 'Non è stato possibile completare la richiesta. Riprova più tardi.',
+  'error.unavailable': 'Il servizio è stato momentaneamente non disponibile e non ha potuto completare la richiesta. Riprova tra qualche istante.',
   'error.request_id': 'ID richiesta: {id}',
   'error.not_found': 'Questa pagina non esiste.',
   'error.bad_request': 'La richiesta non è valida.',
