@@ -75,3 +75,18 @@ test('a body that is not the gzip it claims to be gets 400, on a form and on the
   expect(token.status).toBe(400);
   expect(await token.json()).toMatchObject({ error: 'invalid_request' });
 });
+
+test('readiness refuses while migrations are pending, and /healthz stays alive', async () => {
+  porta = await startPorta();
+  expect(await (await fetch(`${porta.url}/readyz`)).json()).toEqual({ status: 'ready' });
+  // As when an older instance runs against a database another one has not finished migrating: the last
+  // migration is not recorded as applied.
+  const [last] = await porta.services.db('knex_migrations').orderBy('id', 'desc').limit(1);
+  await porta.services.db('knex_migrations').where({ id: last.id }).delete();
+  const pending = await fetch(`${porta.url}/readyz`);
+  expect(pending.status).toBe(503);
+  expect(await pending.json()).toEqual({ status: 'migrations pending' });
+  expect((await fetch(`${porta.url}/healthz`)).status).toBe(200);
+  await porta.services.db('knex_migrations').insert(last);
+  expect((await fetch(`${porta.url}/readyz`)).status).toBe(200);
+});

@@ -9,7 +9,7 @@ import { sweepExpired } from '../src/storage/sweep.js';
 import { SigningKeys, SIGNING_ALGS } from '../src/storage/signing-keys.js';
 import { SpKeys, SP_KEY_USES } from '../src/federation/saml/sp-keys.js';
 import { TestClock } from './helpers/clock.js';
-import { createTestDatabase, dropTestDatabase, sqliteOnlyTest } from './helpers/database.js';
+import { createTestDatabase, dropTestDatabase, onPostgres, sqliteOnlyTest } from './helpers/database.js';
 
 let dir: string;
 let url: string;
@@ -227,6 +227,37 @@ describe('instances starting together', () => {
       expect(activeUses.sort()).toEqual([...SP_KEY_USES].sort());
     } finally {
       await Promise.all(instances.map((own) => own.destroy()));
+    }
+  });
+});
+
+(onPostgres ? describe : describe.skip)('PostgreSQL connection settings (skipped without PORTA_TEST_DATABASE_URL)', () => {
+  test('DATABASE_STATEMENT_TIMEOUT_MS cancels a longer statement; DATABASE_POOL_MAX bounds the connections', async () => {
+    const bounded = openDatabase(url, { databaseStatementTimeoutMs: 300, databasePoolMax: 2 });
+    try {
+      const { rows } = (await bounded.raw('SHOW statement_timeout')) as { rows: { statement_timeout: string }[] };
+      expect(rows[0]!.statement_timeout).toBe('300ms');
+      await expect(bounded.raw('SELECT pg_sleep(2)')).rejects.toMatchObject({ code: '57014' });
+      const pids = await Promise.all(Array.from({ length: 6 }, async () =>
+        ((await bounded.raw('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)')) as { rows: { pid: number }[] }).rows[0]!.pid));
+      expect(new Set(pids).size).toBeLessThanOrEqual(2);
+    } finally {
+      await bounded.destroy();
+    }
+  });
+
+  test('TLS is asked for by the URL, as libpq reads it: sslmode=require refuses a server without TLS', async () => {
+    const tls = openDatabase(`${url}${url.includes('?') ? '&' : '?'}sslmode=require`);
+    try {
+      const { rows } = (await db.raw('SHOW ssl')) as { rows: { ssl: string }[] };
+      if (rows[0]!.ssl === 'on') {
+        const used = (await tls.raw('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')) as { rows: { ssl: boolean }[] };
+        expect(used.rows[0]!.ssl).toBe(true);
+      } else {
+        await expect(tls.raw('SELECT 1')).rejects.toThrow(/does not support SSL/);
+      }
+    } finally {
+      await tls.destroy();
     }
   });
 });
