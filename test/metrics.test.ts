@@ -73,6 +73,28 @@ describe('metrics', () => {
     expect(text).not.toMatch(/route="\/interaction\/[A-Za-z0-9_-]{10,}/);
   });
 
+  test('a registration is counted, and so is the activation mail the mail server refused', async () => {
+    // The mail server is a port nobody listens on.
+    const closed = await freePort();
+    porta = await startPorta({ metricsToken: TOKEN, smtpUrl: `smtp://127.0.0.1:${closed}` });
+    const browser = new Browser(porta.issuer);
+    const registered = await browser.submit(await browser.go('/register'), '/register', {
+      given_name: 'Giulia', family_name: 'Bianchi', birthdate_day: '17', birthdate_month: '5', birthdate_year: '2001', phone: '333 765 4321',
+      email: `giulia.metrics.${Date.now()}@example.org`, username: `gbianchi${Date.now() % 100000}`, password: 'Tramonto sul lago 42', password_confirm: 'Tramonto sul lago 42',
+    });
+    expect(registered.status).toBe(200);
+    const scrape = async () => (await fetch(`${porta.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    // The mail goes out after the answer: wait (bounded) for its failure to be counted.
+    let text = await scrape();
+    for (let i = 0; i < 50 && sample(text, 'porta_mails_total{result="failed"}') === undefined; i++) {
+      await new Promise((ok) => setTimeout(ok, 100));
+      text = await scrape();
+    }
+    expect(sample(text, 'porta_registrations_total')).toBe(1);
+    expect(sample(text, 'porta_mails_total{result="failed"}')).toBe(1);
+    expect(sample(text, 'porta_mails_total{result="sent"}')).toBeUndefined();
+  });
+
   test('a lockout is counted once, however many refused sign-ins follow it', async () => {
     porta = await startPorta({ metricsToken: TOKEN, loginLockoutThreshold: 2, loginDelayAfterFailures: 10 });
     const account = await porta.createAccount();
