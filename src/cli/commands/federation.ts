@@ -64,11 +64,18 @@ Options:
 /** The federation file as the server would load it (ConfigError, exit code 2, when it is wrong). */
 const registry = (ctx: Context): FederationRegistry => loadFederation(ctx.config());
 
-const describeIdp = (idp: FederatedIdp) => ({
-  entityId: idp.saml.entityId, kind: idp.kind, displayNames: idp.displayNames, ssoRedirectUrl: idp.saml.ssoRedirectUrl,
-  scopes: idp.saml.scopes, signingCertificates: idp.saml.signingCertificates.length, trustEmailVerified: idp.trustEmailVerified,
-  eppnNeverReassigned: idp.facts.eppnNeverReassigned, source: idp.source,
-});
+const describeIdp = (idp: FederatedIdp) => idp.kind === 'saml'
+  ? {
+    entityId: idp.id, kind: idp.kind, displayNames: idp.displayNames, ssoRedirectUrl: idp.saml.ssoRedirectUrl,
+    scopes: idp.saml.scopes, signingCertificates: idp.saml.signingCertificates.length, trustEmailVerified: idp.trustEmailVerified,
+    eppnNeverReassigned: idp.facts.eppnNeverReassigned, source: idp.source,
+  }
+  // Never the client secret or the private key: only which of the two authenticates Porta.
+  : {
+    entityId: idp.id, kind: idp.kind, displayNames: idp.displayNames, clientId: idp.oidc.clientId,
+    clientAuthentication: idp.oidc.clientSecret !== undefined ? 'client_secret_basic' : 'private_key_jwt',
+    scopes: idp.oidc.scopes, claims: idp.oidc.claims, trustEmailVerified: idp.trustEmailVerified, source: idp.source,
+  };
 
 export const federationList: Command = {
   name: 'federation list',
@@ -87,7 +94,7 @@ Options:
     const idps = registry(ctx).all();
     if (v.json) return printJson(ctx.io.stdout, idps.map(describeIdp));
     if (idps.length === 0) return void ctx.io.stdout.write('No institutions (FEDERATION_FILE lists none).\n');
-    for (const idp of idps) ctx.io.stdout.write(`${idp.saml.entityId}  ${displayName(idp, 'en')}\n`);
+    for (const idp of idps) ctx.io.stdout.write(`${idp.id}  ${displayName(idp, 'en')}\n`);
   },
 };
 
@@ -115,11 +122,19 @@ Options:
     const out = ctx.io.stdout;
     out.write(`entityID              ${d.entityId}\n`);
     for (const [lang, name] of Object.entries(d.displayNames)) out.write(`${`name (${lang})`.padEnd(22)}${name}\n`);
-    out.write(`single sign-on        ${d.ssoRedirectUrl}\n`);
-    out.write(`scopes                ${d.scopes.join(', ') || '(none)'}\n`);
-    out.write(`signing certificates  ${d.signingCertificates}\n`);
+    if (d.kind === 'saml') {
+      out.write(`single sign-on        ${d.ssoRedirectUrl}\n`);
+      out.write(`scopes                ${d.scopes.join(', ') || '(none)'}\n`);
+      out.write(`signing certificates  ${d.signingCertificates}\n`);
+    } else {
+      out.write(`kind                  OpenID Connect\n`);
+      out.write(`client id             ${d.clientId}\n`);
+      out.write(`client authentication ${d.clientAuthentication}\n`);
+      out.write(`scopes                ${d.scopes}\n`);
+      out.write(`claims                ${Object.entries(d.claims).filter(([from, to]) => from !== to).map(([from, to]) => `${from} → ${to}`).join(', ') || '(the standard names)'}\n`);
+    }
     out.write(`mail verified         ${d.trustEmailVerified ? 'yes' : 'no'}\n`);
-    out.write(`eppn never reassigned ${d.eppnNeverReassigned ? 'yes' : 'no'}\n`);
-    out.write(`metadata              ${d.source}\n`);
+    if (d.kind === 'saml') out.write(`eppn never reassigned ${d.eppnNeverReassigned ? 'yes' : 'no'}\n`);
+    out.write(`${d.kind === 'saml' ? 'metadata    ' : 'file        '}          ${d.source}\n`);
   },
 };
