@@ -179,7 +179,14 @@ describe('what the institution answers that Porta refuses', () => {
     expect(elsewhere.status).toBeGreaterThanOrEqual(400);
     expect(elsewhere.status).toBeLessThan(500);
     expect(elsewhere.location).toBeUndefined();
-    // The request was not spent by that: the rightful browser still finishes.
+    // Nor in the victim's own interaction, by a crafted link to its return address: the state is not its request.
+    const victim = new Browser(porta.issuer);
+    const victimLogin = await victim.go((await partner.authorize()).url);
+    const victimUid = /\/interaction\/([^/?]+)/.exec(victimLogin.url)![1]!;
+    const crafted = await victim.go(`/interaction/${victimUid}/oidc/return?${new URL(callbackUrl).searchParams}`);
+    expect(crafted.status).toBe(400);
+    expect(alertText(crafted.body)).toBe('This answer from an institution was not expected here, or it has expired. Go back to the service and start again.');
+    // The request was not spent by either: the rightful browser still finishes.
     const done = await browser.go(callbackUrl);
     expect((await throughConsent(browser, done)).location).toMatch(/^http:\/\/rp\.test\/partner\/cb\?code=/);
   });

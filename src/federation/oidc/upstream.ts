@@ -43,14 +43,14 @@ const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
 const claimName = z.string().min(1).max(100);
 const entrySchema = z.strictObject({
-  issuer: z.string().url('issuer: an https URL').max(1024).refine((u) => {
+  issuer: z.string().url('an https URL').max(1024).refine((u) => {
     const url = new URL(u);
     return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
-  }, 'issuer: must be https (http only on localhost)'),
+  }, 'must be https (http only on localhost)'),
   clientId: z.string().min(1).max(512),
   clientSecret: z.string().min(1).max(1024).optional(),
   privateKeyJwk: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-  scopes: z.string().max(1000).regex(/(^| )openid( |$)/, 'scopes: must include openid').optional(),
+  scopes: z.string().max(1000).regex(/(^| )openid( |$)/, 'must include openid').optional(),
   displayNames: z.strictObject({ en: z.string().min(1).max(200).optional(), it: z.string().min(1).max(200).optional() }).optional(),
   trustEmailVerified: z.boolean().optional(),
   claims: z.record(claimName, claimName.refine((c) => PORTA_CLAIMS.has(c), { message: `must be one of ${[...PORTA_CLAIMS.keys()].join(', ')}` })).optional(),
