@@ -83,7 +83,7 @@ export const federationList: Command = {
   help: `Usage: porta federation list [--json]
 
 Reads and checks the federation file (FEDERATION_FILE) as the server does at start, and lists its
-institutions: entityID and English name, sorted by name. A wrong file is reported entry by entry (exit 2).
+institutions: entityID (or OIDC issuer) and English name, sorted by name. A wrong file is reported entry by entry (exit 2).
 
 Options:
   --json       print the institutions as a JSON array
@@ -103,11 +103,13 @@ export const federationShow: Command = {
   summary: 'Show one institution of the federation file',
   help: `Usage: porta federation show --entity-id ENTITYID [--json]
 
-Shows what Porta uses of an institution's metadata: names, single sign-on address, scopes (shibmd:Scope),
-number of signing certificates, whether its mail counts as verified, and the metadata file it came from.
+Shows what Porta uses of an institution: for a SAML IdP its names, single sign-on address, scopes
+(shibmd:Scope), number of signing certificates and the metadata file it came from; for an OIDC institution
+its names, client id, kind of client authentication (never the secret), scopes and claim mapping; and
+whether its mail counts as verified.
 
 Options:
-  --entity-id ENTITYID   the institution's SAML entityID
+  --entity-id ENTITYID   the institution's SAML entityID or OIDC issuer
   --json                 print it as a JSON object
   -h, --help             show this help
 `,
