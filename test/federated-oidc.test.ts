@@ -12,11 +12,12 @@ import * as oidc from 'openid-client';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { TestOidcUpstream, type UpstreamPerson } from './helpers/oidc-upstream.js';
 import { startPorta, type TestPorta } from './helpers/porta.js';
-import { fixtureRp, type Rp } from './helpers/rp.js';
+import { fixtureRp, relyingParty, type Rp } from './helpers/rp.js';
 
 const MFA = 'https://refeds.org/profile/mfa';
 let porta: TestPorta;
 let upstream: TestOidcUpstream;
+let keyed: TestOidcUpstream;
 let unreachable: string;
 let partner: Rp;
 let library: Rp;
@@ -42,21 +43,25 @@ async function closedPort(): Promise<number> {
 
 beforeAll(async () => {
   upstream = await new TestOidcUpstream().listen();
+  keyed = await new TestOidcUpstream({ privateKeyJwt: true }).listen();
   unreachable = `http://127.0.0.1:${await closedPort()}`;
   const dir = mkdtempSync(join(tmpdir(), 'porta-federation-oidc-'));
+  writeFileSync(join(dir, 'porta-key.json'), JSON.stringify(keyed.clientJwk));
   writeFileSync(join(dir, 'federation.json'), JSON.stringify({
     oidc: [
       { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, displayNames: { en: 'Upstream University', it: 'Università Upstream' }, claims: { affiliation: 'eduperson_scoped_affiliation' } },
+      { issuer: keyed.issuer, clientId: keyed.clientId, privateKeyJwk: 'porta-key.json', displayNames: { en: 'Keyed University' } },
       { issuer: unreachable, clientId: 'porta', clientSecret: 'never-used-secret', displayNames: { en: 'Faraway University' } },
     ],
   }));
   porta = await startPorta({ federationFile: join(dir, 'federation.json') });
   upstream.start(`${porta.issuer}/federation/oidc/callback`);
+  keyed.start(`${porta.issuer}/federation/oidc/callback`);
   partner = await fixtureRp(porta.issuer, 'partner-tool');
   library = await fixtureRp(porta.issuer, 'digital-library');
   tuition = await fixtureRp(porta.issuer, 'tuition');
 });
-afterAll(async () => { await porta.stop(); await upstream.stop(); });
+afterAll(async () => { await porta.stop(); await upstream.stop(); await keyed.stop(); });
 
 /** Authorize at `rp` → the institution (which signs in `who`, or cancels) → back on Porta: where the browser ends. */
 async function upstreamSignIn(rp: Rp, who: UpstreamPerson | undefined, o: { browser?: Browser; params?: Record<string, string>; acr?: string; error?: string } = {}) {
@@ -126,6 +131,33 @@ describe('signing in with an OpenID Connect institution', () => {
     const single = await upstreamSignIn(tuition, person(), { acr: 'https://refeds.org/profile/sfa' });
     expect(single.done.url).toMatch(/\/second_factor$/);
     expect(single.done.location).toBeUndefined();
+  });
+
+  test('an institution that wants private_key_jwt gets Porta\'s signed assertion instead of a secret', async () => {
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize();
+    const toUpstream = await browser.submit(await browser.go(pending.url), /\/saml$/, { idp: keyed.issuer });
+    keyed.next = { person: keyed.person('keyed-1', { given_name: 'Ivo', family_name: 'Neri' }) };
+    const callbackUrl = (await new Browser(keyed.issuer).go(toUpstream.location!)).location!;
+    const back = await throughConsent(browser, await browser.go(callbackUrl));
+    expect((await partner.callback(back.location!, pending)).claims()).toMatchObject({ idp: keyed.issuer, user_type: 'federated' });
+    const shown = await porta.cli('federation', 'show', '--entity-id', keyed.issuer, '--json');
+    expect(JSON.parse(shown.stdout)).toMatchObject({ clientAuthentication: 'private_key_jwt' });
+    expect(shown.stdout).not.toContain(String(keyed.clientJwk!.d));
+  });
+
+  test('allowed_idps names an OIDC institution by its issuer', async () => {
+    const added = await porta.cli('clients', 'add', '--id', 'upstream-only', '--name', 'Upstream only', '--secret', 'test-upstream-only-secret-0123456789abcdef',
+      '--redirect-uri', 'http://rp.test/upstream-only/cb', '--first-party', '--allowed-idps', upstream.issuer);
+    expect(added.code).toBe(0);
+    const rp = await relyingParty(porta.issuer, 'upstream-only', 'test-upstream-only-secret-0123456789abcdef', 'http://rp.test/upstream-only/cb');
+    const browser = new Browser(porta.issuer);
+    const loginPage = await browser.go((await rp.authorize()).url);
+    expect(loginPage.body).toContain('Upstream University');
+    expect(loginPage.body).not.toContain('Keyed University');
+    const refused = await browser.submit(loginPage, /\/saml$/, { idp: keyed.issuer });
+    expect(refused.status).toBe(403);
+    expect(alertText(refused.body)).toBe('Upstream only does not accept sign-in with Keyed University. Choose another way to sign in.');
   });
 
   test('the digital library (internal users only) refuses a federated person', async () => {
@@ -203,6 +235,17 @@ describe('what the institution answers that Porta refuses', () => {
     upstream.tamper = tamper;
     const callbackUrl = (await new Browser(upstream.issuer).go(toUpstream.location!)).location!;
     const page = await browser.go(callbackUrl);
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toBe('The answer from Upstream University could not be verified, so we did not use it. Try again, or choose another way to sign in.');
+  });
+
+  test('userinfo failing at the institution is a page naming it, not a 500', async () => {
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize();
+    const toUpstream = await browser.submit(await browser.go(pending.url), /\/saml$/, { idp: upstream.issuer });
+    upstream.next = { person: person() };
+    upstream.failUserinfo = true;
+    const page = await browser.go((await new Browser(upstream.issuer).go(toUpstream.location!)).location!);
     expect(page.status).toBe(400);
     expect(alertText(page.body)).toBe('The answer from Upstream University could not be verified, so we did not use it. Try again, or choose another way to sign in.');
   });

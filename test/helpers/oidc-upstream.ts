@@ -24,6 +24,14 @@ export class TestOidcUpstream {
   next: { person?: UpstreamPerson; acr?: string; error?: string } = {};
   /** Claims overwritten in the next ID token the token endpoint issues. */
   tamper?: Record<string, unknown>;
+  /** The next userinfo request fails (a 500 from the institution). */
+  failUserinfo = false;
+  /** With `privateKeyJwt`, Porta authenticates with this key (its public half registered here) instead of a secret. */
+  readonly clientJwk?: Record<string, unknown>;
+
+  constructor(o: { privateKeyJwt?: boolean } = {}) {
+    if (o.privateKeyJwt) this.clientJwk = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'porta-1' };
+  }
 
   /** Listens first: Porta's federation file needs the issuer before Porta (and its redirect URI) exists. */
   async listen(): Promise<this> {
@@ -37,7 +45,12 @@ export class TestOidcUpstream {
   start(redirectUri: string): void {
     const people = this.people;
     this.provider = new Provider(this.issuer, {
-      clients: [{ client_id: this.clientId, client_secret: this.clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+      clients: [{
+        client_id: this.clientId, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'],
+        ...(this.clientJwk
+          ? { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: String(this.clientJwk.x), y: String(this.clientJwk.y), kid: 'porta-1' }] } }
+          : { client_secret: this.clientSecret }),
+      }],
       jwks: { keys: [this.jwk] },
       cookies: { keys: ['upstream-test-cookie-key'] },
       pkce: { required: () => true },
@@ -58,6 +71,12 @@ export class TestOidcUpstream {
       },
     });
     this.provider.use(async (ctx, next) => {
+      if (ctx.path === '/me' && this.failUserinfo) {
+        this.failUserinfo = false;
+        ctx.status = 500;
+        ctx.body = { error: 'server_error' };
+        return;
+      }
       await next();
       const body = ctx.body as { id_token?: string } | undefined;
       if (ctx.path === '/token' && this.tamper && body?.id_token) {
