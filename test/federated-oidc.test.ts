@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { alertText, Browser, type Page } from './helpers/browser.js';
 import { TestOidcUpstream, type UpstreamPerson } from './helpers/oidc-upstream.js';
-import { startPorta, type TestPorta } from './helpers/porta.js';
+import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { fixtureRp, relyingParty, type Rp } from './helpers/rp.js';
 
 const MFA = 'https://refeds.org/profile/mfa';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'federation.json'), JSON.stringify({
     oidc: [
       { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, displayNames: { en: 'Upstream University', it: 'Università Upstream' }, claims: { affiliation: 'eduperson_scoped_affiliation' } },
-      { issuer: keyed.issuer, clientId: keyed.clientId, privateKeyJwk: 'porta-key.json', displayNames: { en: 'Keyed University' } },
+      { issuer: keyed.issuer, clientId: keyed.clientId, privateKeyJwk: 'porta-key.json', displayNames: { en: 'Keyed University' }, trustEmailVerified: true },
       { issuer: unreachable, clientId: 'porta', clientSecret: 'never-used-secret', displayNames: { en: 'Faraway University' } },
     ],
   }));
@@ -144,6 +144,20 @@ describe('signing in with an OpenID Connect institution', () => {
     const shown = await porta.cli('federation', 'show', '--entity-id', keyed.issuer, '--json');
     expect(JSON.parse(shown.stdout)).toMatchObject({ clientAuthentication: 'private_key_jwt' });
     expect(shown.stdout).not.toContain(String(keyed.clientJwk!.d));
+  });
+
+  test('linking works as for SAML: a verified address of a local account is offered to link by its password; then the same sub', async () => {
+    const local = await porta.createAccount({ email: 'linked@keyed.example' });
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize();
+    const toUpstream = await browser.submit(await browser.go(pending.url), /\/saml$/, { idp: keyed.issuer });
+    keyed.next = { person: keyed.person('keyed-link', { given_name: 'Lia', family_name: 'Verdi', email: 'linked@keyed.example', email_verified: true }) };
+    const offer = await browser.go((await new Browser(keyed.issuer).go(toUpstream.location!)).location!);
+    expect(offer.body).toContain('There is already a Porta account with the address linked@keyed.example, which Keyed University confirmed is yours.');
+    const linked = await browser.submit(offer, /\/saml\/link$/, { password: TEST_PASSWORD });
+    const tokens = await partner.callback((await throughConsent(browser, linked)).location!, pending);
+    expect(tokens.claims()!.sub).toBe(local.id);
+    expect(await porta.services.db('federated_identities').where({ account_id: local.id }).first()).toMatchObject({ idp: keyed.issuer, subject: 'keyed-link' });
   });
 
   test('allowed_idps names an OIDC institution by its issuer', async () => {
