@@ -264,6 +264,17 @@ describe('what the institution answers that Porta refuses', () => {
     expect(alertText(page.body)).toBe('The answer from Upstream University could not be verified, so we did not use it. Try again, or choose another way to sign in.');
   });
 
+  test('the institution going away before the code is exchanged: its "cannot be reached" page', async () => {
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize();
+    const toUpstream = await browser.submit(await browser.go(pending.url), /\/saml$/, { idp: upstream.issuer });
+    upstream.next = { person: person() };
+    upstream.dropToken = true;
+    const page = await browser.go((await new Browser(upstream.issuer).go(toUpstream.location!)).location!);
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toBe('Upstream University cannot be reached just now, so signing in there is not possible. Try again in a few minutes, or choose another way to sign in.');
+  });
+
   test('in Italian for an Italian page', async () => {
     const { done } = await upstreamSignIn(partner, undefined, { error: 'access_denied', params: { ui_locales: 'it' } });
     expect(done.body).toContain('<h1>L’accesso con la tua istituzione non è riuscito</h1>');

@@ -26,6 +26,8 @@ export class TestOidcUpstream {
   tamper?: Record<string, unknown>;
   /** The next userinfo request fails (a 500 from the institution). */
   failUserinfo = false;
+  /** The next token request gets its connection dropped (the institution went away). */
+  dropToken = false;
   /** With `privateKeyJwt`, Porta authenticates with this key (its public half registered here) instead of a secret. */
   readonly clientJwk?: Record<string, unknown>;
 
@@ -71,6 +73,11 @@ export class TestOidcUpstream {
       },
     });
     this.provider.use(async (ctx, next) => {
+      if (ctx.path === '/token' && this.dropToken) {
+        this.dropToken = false;
+        ctx.req.socket.destroy();
+        return;
+      }
       if (ctx.path === '/me' && this.failUserinfo) {
         this.failUserinfo = false;
         ctx.status = 500;

@@ -169,14 +169,14 @@ export class OidcRp {
       idToken = tokens.claims()!;
       accessToken = tokens.access_token;
     } catch (err) {
-      throw new OidcUpstreamError('invalid', `token response refused: ${(err as Error).message}`);
+      throw new OidcUpstreamError(unreachable(err) ? 'unavailable' : 'invalid', `token response refused: ${(err as Error).message}`);
     }
     let userinfo: Record<string, unknown> = {};
     if (config.serverMetadata().userinfo_endpoint) {
       try {
         userinfo = await client.fetchUserInfo(config, accessToken, idToken.sub);
       } catch (err) {
-        throw new OidcUpstreamError('invalid', `userinfo refused: ${(err as Error).message}`);
+        throw new OidcUpstreamError(unreachable(err) ? 'unavailable' : 'invalid', `userinfo refused: ${(err as Error).message}`);
       }
     }
     return { subject: idToken.sub, claims: mappedClaims(up, { ...idToken, ...userinfo }), mfa: idToken.acr === ACR_REFEDS_MFA };
@@ -198,6 +198,16 @@ export function mappedClaims(up: OidcUpstream, upstream: Record<string, unknown>
   if (typeof claims.email === 'string') claims.email_verified = up.trustEmailVerified && upstream.email_verified === true;
   return claims;
 }
+
+/** fetch's own failures (refused, reset, timed out), as opposed to an answer that failed a check. */
+const unreachable = (err: unknown): boolean => {
+  // openid-client wraps fetch's error in its ClientError ("something went wrong") with the cause.
+  // Duck-typed: fetch's errors may come from another realm (instanceof Error fails there).
+  for (let e = err as { name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 4; e = e.cause as typeof e, depth++) {
+    if ((e.name === 'TypeError' && e.message === 'fetch failed') || e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+  }
+  return false;
+};
 
 async function clientAuth(up: OidcUpstream): Promise<client.ClientAuth> {
   if (up.clientSecret !== undefined) return client.ClientSecretBasic(up.clientSecret);
