@@ -19,6 +19,7 @@ import { FederatedAccounts, type FederatedClaims } from '../src/federation/accou
 import { displayName, type FederatedIdp } from '../src/federation/registry.js';
 import { acsUrl, spEntityId, spMetadata } from '../src/federation/saml/sp-metadata.js';
 import { SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
+import { OidcRp, OidcUpstreamError } from '../src/federation/oidc/upstream.js';
 import { pageContext } from '../src/http/context.js';
 import { renderErrorPage } from '../src/http/errors.js';
 import { isLocale, type MessageKey } from '../src/i18n/index.js';
@@ -39,7 +40,7 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 type Ok = { subject: string; claims: FederatedClaims; mfa: boolean; offer?: string };
 type Outcome =
   | { ok: Ok }
-  | { error: 'status' | 'expired' | 'invalid' | 'replayed' | 'no_identifier'; statusCode?: string };
+  | { error: 'status' | 'expired' | 'invalid' | 'replayed' | 'no_identifier' | 'unavailable'; statusCode?: string };
 
 const ERROR_MESSAGES: Record<Exclude<Outcome, { ok: unknown }>['error'], MessageKey> = {
   status: 'federation.error.status',
@@ -47,6 +48,7 @@ const ERROR_MESSAGES: Record<Exclude<Outcome, { ok: unknown }>['error'], Message
   invalid: 'federation.error.invalid',
   replayed: 'federation.error.replayed',
   no_identifier: 'federation.error.no_identifier',
+  unavailable: 'federation.error.unavailable',
 };
 
 // An encrypted response with many attributes stays well below this; anything larger is not an IdP's answer.
@@ -64,26 +66,38 @@ export interface FederatedSignIn {
 export function samlRoutes(provider: Provider, s: Services, issuer: string, auth: Authenticator): { router: Router; federated: FederatedSignIn } {
   const router = new Router();
   const sp = new SamlSp(s.db, s.clock, s.spKeys, spEntityId(s.config, issuer), acsUrl(issuer), s.config.interactionTtlSeconds * 1000);
+  const rp = new OidcRp(s.db, s.clock, oidcCallbackUrl(issuer), s.config.interactionTtlSeconds * 1000);
   const accounts = new FederatedAccounts(s);
   const name = (ctx: Context, idp: FederatedIdp) => displayName(idp, ctx.state.locale as string);
 
   const federated: FederatedSignIn = {
     async choices(ctx, details) {
       const { policy } = await clientOf(provider, details);
-      return s.federation.all().filter((idp) => idpAllowed(policy, idp.saml.entityId)).map((idp) => ({ entityId: idp.saml.entityId, name: name(ctx, idp) }));
+      return s.federation.all().filter((idp) => idpAllowed(policy, idp.id)).map((idp) => ({ entityId: idp.id, name: name(ctx, idp) }));
     },
     async start(ctx, details, entityId) {
       ctx.set('Cache-Control', 'no-store');
       const idp = s.federation.find(entityId);
       const { clientName, policy } = await clientOf(provider, details);
       if (!idp) return renderFederationError(ctx, details.uid, undefined, ctx.state.t('federation.unknown_idp'), 404);
-      if (!idpAllowed(policy, idp.saml.entityId)) {
+      if (!idpAllowed(policy, idp.id)) {
         const message = ctx.state.t('federation.idp_not_allowed', { client: clientName, institution: name(ctx, idp) });
         return renderFederationError(ctx, details.uid, undefined, message, 403);
       }
       // A service that needs two factors asks the institution for REFEDS MFA; without it Porta's own step follows.
       const requireMfa = policy.require2fa || requestAsksMfa(details.params.acr_values);
-      const { url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa });
+      let url: string;
+      if (idp.kind === 'saml') {
+        ({ url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa }));
+      } else {
+        try {
+          url = (await rp.authorizationUrl(idp.oidc, { interactionUid: details.uid, requireMfa })).href;
+        } catch (err) {
+          if (!(err instanceof OidcUpstreamError)) throw err;
+          ctx.state.log.warn({ idp: idp.id, reason: err.message }, 'OIDC institution unreachable');
+          return renderFederationError(ctx, details.uid, idp.id, ctx.state.t('federation.error.unavailable', { institution: name(ctx, idp) }), 502);
+        }
+      }
       ctx.status = 303;
       ctx.redirect(url);
     },
@@ -121,26 +135,73 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
     }
     const idp = s.federation.find(request.idpEntityId);
-    if (!idp) return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unknown_idp'));
+    if (idp?.kind !== 'saml') return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unknown_idp'));
 
     let outcome: Outcome;
     try {
       const assertion = await sp.acceptResponse(idp.saml, request.id, response);
       const { kept, dropped } = checkedAttributes(friendlyAttributes(assertion.attributes), idp.facts);
-      if (dropped.length) ctx.state.log.warn({ idp: idp.saml.entityId, dropped }, 'SAML attributes dropped (out of scope or malformed)');
+      if (dropped.length) ctx.state.log.warn({ idp: idp.id, dropped }, 'SAML attributes dropped (out of scope or malformed)');
       const subject = federatedIdentifier(kept, assertion.nameId, idp.facts);
       outcome = subject
         ? { ok: { subject, claims: claimsFromAttributes(kept, idp.trustEmailVerified), mfa: assertion.authnContext === ACR_MFA } }
         : { error: 'no_identifier' };
     } catch (err) {
       if (!(err instanceof SamlResponseError)) throw err;
-      ctx.state.log.warn({ idp: idp.saml.entityId, code: err.code, reason: err.message }, 'SAML response refused');
+      ctx.state.log.warn({ idp: idp.id, code: err.code, reason: err.message }, 'SAML response refused');
       outcome = err.code === 'unsolicited' ? { error: 'invalid' } : { error: err.code, statusCode: err.statusCode };
     }
-    if ('error' in outcome) await s.audit.record({ action: 'federation.response_refused', actor: 'anonymous', ip: ctx.ip, details: { idp: idp.saml.entityId, reason: outcome.error, status: outcome.statusCode } });
+    if ('error' in outcome) await s.audit.record({ action: 'federation.response_refused', actor: 'anonymous', ip: ctx.ip, details: { idp: idp.id, reason: outcome.error, status: outcome.statusCode } });
     await sp.recordOutcome(request.id, JSON.stringify(outcome));
     ctx.status = 303;
     ctx.redirect(`/interaction/${request.interactionUid}/saml/return?request=${request.id}`);
+  });
+
+  // An OIDC institution's answer: a top-level GET, but oidc-provider's interaction cookie is scoped to
+  // /interaction/:uid, so it is not sent here. The state names the request (and so the interaction); the
+  // answer goes on, unused, to that interaction's address, where the cookie proves it is this browser's.
+  router.get(OIDC_CALLBACK_PATH, async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const state = typeof ctx.query.state === 'string' && REQUEST_ID.test(ctx.query.state) ? ctx.query.state : undefined;
+    const request = state ? await rp.request(state) : undefined;
+    if (!request?.interactionUid || request.expiresAt <= s.clock.now() || ctx.querystring.length > 8192) {
+      await s.audit.record({ action: 'federation.response_refused', actor: 'anonymous', ip: ctx.ip, details: { reason: 'unsolicited' } });
+      return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
+    }
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${request.interactionUid}/oidc/return?${ctx.querystring}`);
+  });
+
+  // With the interaction's cookie: the request must be this interaction's and unspent; then the code is
+  // exchanged and the ID token and userinfo checked, and the sign-in goes on like a SAML one (settle).
+  router.get('/interaction/:uid/oidc/return', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const state = typeof ctx.query.state === 'string' && REQUEST_ID.test(ctx.query.state) ? ctx.query.state : undefined;
+    const request = state ? await rp.request(state) : undefined;
+    const idp = request && s.federation.find(request.idp);
+    if (!request || request.interactionUid !== details.uid || request.expiresAt <= s.clock.now() || idp?.kind !== 'oidc') {
+      await s.audit.record({ action: 'federation.response_refused', actor: 'anonymous', ip: ctx.ip, details: { reason: 'unsolicited' } });
+      return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
+    }
+    let outcome: Outcome;
+    const upstreamError = typeof ctx.query.error === 'string' ? ctx.query.error.slice(0, 100) : undefined;
+    if (!(await rp.spend(request.id))) {
+      outcome = { error: 'replayed' };
+    } else if (upstreamError) {
+      // access_denied: the person cancelled at the institution (or it refused them): its page, with the ways on.
+      outcome = { error: 'status', statusCode: upstreamError };
+    } else {
+      try {
+        outcome = { ok: await rp.complete(idp.oidc, request, new URL(`${rp.redirectUri}?${ctx.querystring}`)) };
+      } catch (err) {
+        if (!(err instanceof OidcUpstreamError)) throw err;
+        ctx.state.log.warn({ idp: idp.id, code: err.code, reason: err.message }, 'OIDC answer refused');
+        outcome = { error: err.code };
+      }
+    }
+    if ('error' in outcome) await s.audit.record({ action: 'federation.response_refused', actor: 'anonymous', ip: ctx.ip, details: { idp: idp.id, reason: outcome.error, status: outcome.statusCode } });
+    await settle(ctx, details, request.id, idp, outcome);
   });
 
   // Back on Porta with the interaction's cookie: finish the sign-in, or say what went wrong and offer the ways on.
@@ -151,11 +212,15 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     const taken = requestId ? await sp.takeOutcome(requestId, details.uid) : undefined;
     const idp = taken && s.federation.find(taken.idpEntityId);
     if (!taken || !idp) return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
-    const outcome = JSON.parse(taken.outcome) as Outcome;
+    await settle(ctx, details, requestId, idp, JSON.parse(taken.outcome) as Outcome);
+  });
+
+  /** An institution's checked answer (SAML or OIDC): its error page, the link offer, or the sign-in finished. */
+  async function settle(ctx: Context, details: Details, requestId: string, idp: FederatedIdp, outcome: Outcome) {
     const clientId = String(details.params.client_id);
     if ('error' in outcome) {
-      await s.audit.record({ action: 'login.failed', actor: 'anonymous', clientId, ip: ctx.ip, details: { reason: `federation.${outcome.error}`, idp: idp.saml.entityId } });
-      return renderFederationError(ctx, details.uid, idp.saml.entityId, ctx.state.t(ERROR_MESSAGES[outcome.error], { institution: name(ctx, idp) }));
+      await s.audit.record({ action: 'login.failed', actor: 'anonymous', clientId, ip: ctx.ip, details: { reason: `federation.${outcome.error}`, idp: idp.id } });
+      return renderFederationError(ctx, details.uid, idp.id, ctx.state.t(ERROR_MESSAGES[outcome.error], { institution: name(ctx, idp) }));
     }
     // A new identity whose address a local account holds: offer to link (never done on its own).
     const candidate = await accounts.linkCandidate(loginOf(idp, outcome.ok), idp.trustEmailVerified);
@@ -164,7 +229,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       return renderOffer(ctx, details.uid, requestId, candidate.email!, idp);
     }
     await finish(ctx, details, idp, outcome.ok);
-  });
+  }
 
   /** The outcome behind a form of the link offer, taken once; undefined (a page sent) when there is none. */
   async function offered(ctx: Context, details: Details) {
@@ -196,7 +261,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       return renderOffer(ctx, details.uid, o.requestId, account.email ?? '', o.idp, delayMessage(ctx, s, result) ?? ctx.state.t('login.invalid'));
     }
     if (!(await accounts.link(account, loginOf(o.idp, o.ok), { ip: ctx.ip, clientId }))) {
-      return renderFederationError(ctx, details.uid, o.idp.saml.entityId, ctx.state.t('federation.link.failed', { institution: name(ctx, o.idp) }), 409);
+      return renderFederationError(ctx, details.uid, o.idp.id, ctx.state.t('federation.link.failed', { institution: name(ctx, o.idp) }), 409);
     }
     if (account.email) {
       const to = account.email;
@@ -205,7 +270,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
         institution: displayName(o.idp, isLocale(account.locale) ? account.locale : s.config.defaultLocale), accountUrl: `${issuer}/account`,
       })));
     }
-    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: o.idp.saml.entityId, mfa: o.ok.mfa, linked: true } });
+    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: o.idp.id, mfa: o.ok.mfa, linked: true } });
     await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(o.ok.mfa)) }, { mergeWithLastSubmission: false });
   });
 
@@ -228,17 +293,21 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     const clientId = String(details.params.client_id);
     const { account, created } = await accounts.signIn(loginOf(idp, ok), { ip: ctx.ip, clientId });
     if (account.status !== 'active') {
-      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: account.status, idp: idp.saml.entityId } });
+      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: account.status, idp: idp.id } });
       return renderFederationError(ctx, details.uid, undefined, ctx.state.t('federation.error.disabled'), 403);
     }
-    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: idp.saml.entityId, mfa: ok.mfa, created } });
+    await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: idp.id, mfa: ok.mfa, created } });
     await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(ok.mfa)) }, { mergeWithLastSubmission: false });
   }
 
   return { router, federated };
 }
 
-const loginOf = (idp: FederatedIdp, ok: Ok) => ({ idp: idp.saml.entityId, subject: ok.subject, claims: ok.claims });
+/** The redirect URI to register at every OIDC institution. */
+export const OIDC_CALLBACK_PATH = '/federation/oidc/callback';
+export const oidcCallbackUrl = (issuer: string) => `${issuer}${OIDC_CALLBACK_PATH}`;
+
+const loginOf = (idp: FederatedIdp, ok: Ok) => ({ idp: idp.id, subject: ok.subject, claims: ok.claims });
 
 /** The interaction's client and its access policy. */
 async function clientOf(provider: Provider, details: Details) {

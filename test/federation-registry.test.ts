@@ -58,8 +58,37 @@ describe('the federation file', () => {
     expect(problems[5]).toBe(`FEDERATION_FILE: ${path} saml #7: ${uni.entityId} is already listed by saml #1`);
   });
 
+  test('every bad OIDC upstream is listed, with where it is, and no secret in the messages', () => {
+    writeFileSync(join(dir, 'key.json'), JSON.stringify({ kty: 'oct', k: 'c2VjcmV0LWtleS1ieXRlcw' }));
+    const secret = 'do-not-print-this-secret';
+    const good = { issuer: 'https://login.upstream.example', clientId: 'porta', clientSecret: secret };
+    const path = federationFile('bad-oidc.json', {
+      oidc: [
+        good,
+        { ...good, issuer: 'http://login.upstream.example' },
+        { issuer: 'https://b.example', clientId: 'porta' },
+        { issuer: 'https://c.example', clientId: 'porta', clientSecret: secret, privateKeyJwk: 'key.json' },
+        { issuer: 'https://d.example', clientId: 'porta', privateKeyJwk: 'key.json' },
+        { ...good, issuer: 'https://e.example', scopes: 'email profile', claims: { groups: 'is_admin' } },
+        good,
+      ],
+    });
+    const problems = problemsOf(path);
+    expect(problems).toEqual([
+      `FEDERATION_FILE: ${path} oidc #2: issuer: must be https (http only on localhost)`,
+      `FEDERATION_FILE: ${path} oidc #3: give either clientSecret or privateKeyJwk (a file path or a JWK)`,
+      `FEDERATION_FILE: ${path} oidc #4: give either clientSecret or privateKeyJwk (a file path or a JWK)`,
+      expect.stringMatching(new RegExp(`^FEDERATION_FILE: ${path} oidc #5: privateKeyJwk: not a usable private JWK`)),
+      `FEDERATION_FILE: ${path} oidc #6: scopes: must include openid`,
+      expect.stringMatching(new RegExp(`^FEDERATION_FILE: ${path} oidc #6: claims.groups: must be one of name, given_name, `)),
+      `FEDERATION_FILE: ${path} oidc #7: https://login.upstream.example is already listed`,
+    ]);
+    expect(problems.join('\n')).not.toContain(secret);
+    expect(problems.join('\n')).not.toContain('c2VjcmV0');
+  });
+
   test('a file that is not an object with a saml list is refused; the default path may be absent, another may not', () => {
-    expect(problemsOf(federationFile('array.json', []))[0]).toMatch(/must hold a JSON object \{"saml": \[\.\.\.\]\}/);
+    expect(problemsOf(federationFile('array.json', []))[0]).toMatch(/must hold a JSON object \{"saml": \[\.\.\.\], "oidc": \[\.\.\.\]\}/);
     expect(problemsOf(federationFile('not-json.json', '{'))[0]).toMatch(/cannot read/);
     expect(problemsOf(join(dir, 'absent.json'))[0]).toMatch(/cannot read: ENOENT/);
     expect(loadFederationFile(join(dir, 'absent.json'), 'config/federation.json').size).toBe(0);

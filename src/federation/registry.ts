@@ -5,7 +5,10 @@
  * metadata sources that fill the same registry).
  *
  * File format: {"saml": [{"metadata": "idp.xml", "displayNames": {"en": "…", "it": "…"},
- * "trustEmailVerified": false, "eppnNeverReassigned": false}]}. A metadata path is relative to the file.
+ * "trustEmailVerified": false, "eppnNeverReassigned": false}], "oidc": [{"issuer": "https://…",
+ * "clientId": "…", "clientSecret": "…" | "privateKeyJwk": "key.json" | {JWK}, "scopes": "openid email profile",
+ * "displayNames": {…}, "trustEmailVerified": false, "claims": {"upstream_claim": "porta_claim"}}]}.
+ * Paths are relative to the file. Both kinds share one index: an OIDC upstream's id is its issuer.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,11 +17,12 @@ import { ConfigError } from '../../config/load.js';
 import { DEFAULT_FEDERATION_FILE, type Config } from '../../config/schema.js';
 import { fromRoot } from '../paths.js';
 import type { IdpFacts } from './attributes.js';
+import { parseOidcUpstream, type OidcUpstream } from './oidc/upstream.js';
 import { MetadataError, parseIdpMetadata, type SamlIdp } from './saml/idp-metadata.js';
 
-export interface FederatedIdp {
-  kind: 'saml';
-  saml: SamlIdp;
+interface IdpCommon {
+  /** entityID (SAML) or issuer (OIDC): what idp_hint, allowed_idps and the `idp` claim name. */
+  id: string;
   /** mdui:DisplayName by language, overridden by the file's displayNames. */
   displayNames: Record<string, string>;
   /** The institution's mail counts as verified (email_verified: true). */
@@ -28,6 +32,9 @@ export interface FederatedIdp {
   source: string;
 }
 
+export type FederatedIdp = IdpCommon & ({ kind: 'saml'; saml: SamlIdp } | { kind: 'oidc'; oidc: OidcUpstream });
+export type SamlFederatedIdp = Extract<FederatedIdp, { kind: 'saml' }>;
+
 const MAX_METADATA_BYTES = 50 * 1024 * 1024;
 
 const entrySchema = z.strictObject({
@@ -36,13 +43,13 @@ const entrySchema = z.strictObject({
   trustEmailVerified: z.boolean().optional(),
   eppnNeverReassigned: z.boolean().optional(),
 });
-const fileSchema = z.strictObject({ saml: z.array(z.unknown()).optional() });
+const fileSchema = z.strictObject({ saml: z.array(z.unknown()).optional(), oidc: z.array(z.unknown()).optional() });
 
 export class FederationRegistry {
   private readonly byEntityId = new Map<string, FederatedIdp>();
 
   constructor(idps: Iterable<FederatedIdp> = []) {
-    for (const idp of idps) this.byEntityId.set(idp.saml.entityId, idp);
+    for (const idp of idps) this.byEntityId.set(idp.id, idp);
   }
 
   get size(): number { return this.byEntityId.size; }
@@ -59,7 +66,7 @@ export class FederationRegistry {
 
 /** The institution's name in a language: the file's override, its metadata's mdui, English, or the entityID. */
 export function displayName(idp: FederatedIdp, locale: string): string {
-  return idp.displayNames[locale] ?? idp.displayNames.en ?? Object.values(idp.displayNames)[0] ?? idp.saml.entityId;
+  return idp.displayNames[locale] ?? idp.displayNames.en ?? Object.values(idp.displayNames)[0] ?? idp.id;
 }
 
 /** The federation file of the configuration (FEDERATION_FILE, relative to the project root). */
@@ -78,7 +85,7 @@ export function loadFederationFile(path: string, setting: string): FederationReg
     throw new ConfigError([`${where}: cannot read: ${(err as Error).message}`]);
   }
   const file = fileSchema.safeParse(parsed);
-  if (!file.success) throw new ConfigError([`${where}: must hold a JSON object {"saml": [...]} (${file.error.issues.map((i) => i.message).join('; ')})`]);
+  if (!file.success) throw new ConfigError([`${where}: must hold a JSON object {"saml": [...], "oidc": [...]} (${file.error.issues.map((i) => i.message).join('; ')})`]);
   const problems: string[] = [];
   const idps: FederatedIdp[] = [];
   const seen = new Map<string, number>();
@@ -105,12 +112,24 @@ export function loadFederationFile(path: string, setting: string): FederationReg
       if (before !== undefined) problems.push(`${at}: ${saml.entityId} is already listed by saml #${before}`);
       seen.set(saml.entityId, i + 1);
       idps.push({
-        kind: 'saml', saml, source: metadataPath,
+        kind: 'saml', id: saml.entityId, saml, source: metadataPath,
         displayNames: { ...saml.displayNames, ...entry.data.displayNames },
         trustEmailVerified: entry.data.trustEmailVerified ?? false,
         facts: { scopes: saml.scopes, eppnNeverReassigned: entry.data.eppnNeverReassigned ?? false },
       });
     }
+  });
+  (file.data.oidc ?? []).forEach((raw, i) => {
+    const at = `${where} oidc #${i + 1}`;
+    const upstream = parseOidcUpstream(raw, dirname(path), (problem) => problems.push(`${at}: ${problem}`));
+    if (!upstream) return;
+    const before = seen.get(upstream.issuer);
+    if (before !== undefined) problems.push(`${at}: ${upstream.issuer} is already listed`);
+    seen.set(upstream.issuer, i + 1);
+    idps.push({
+      kind: 'oidc', id: upstream.issuer, oidc: upstream, source: path, displayNames: upstream.displayNames,
+      trustEmailVerified: upstream.trustEmailVerified, facts: { scopes: [], eppnNeverReassigned: false },
+    });
   });
   if (problems.length) throw new ConfigError(problems);
   return new FederationRegistry(idps);

@@ -64,11 +64,18 @@ Options:
 /** The federation file as the server would load it (ConfigError, exit code 2, when it is wrong). */
 const registry = (ctx: Context): FederationRegistry => loadFederation(ctx.config());
 
-const describeIdp = (idp: FederatedIdp) => ({
-  entityId: idp.saml.entityId, kind: idp.kind, displayNames: idp.displayNames, ssoRedirectUrl: idp.saml.ssoRedirectUrl,
-  scopes: idp.saml.scopes, signingCertificates: idp.saml.signingCertificates.length, trustEmailVerified: idp.trustEmailVerified,
-  eppnNeverReassigned: idp.facts.eppnNeverReassigned, source: idp.source,
-});
+const describeIdp = (idp: FederatedIdp) => idp.kind === 'saml'
+  ? {
+    entityId: idp.id, kind: idp.kind, displayNames: idp.displayNames, ssoRedirectUrl: idp.saml.ssoRedirectUrl,
+    scopes: idp.saml.scopes, signingCertificates: idp.saml.signingCertificates.length, trustEmailVerified: idp.trustEmailVerified,
+    eppnNeverReassigned: idp.facts.eppnNeverReassigned, source: idp.source,
+  }
+  // Never the client secret or the private key: only which of the two authenticates Porta.
+  : {
+    entityId: idp.id, kind: idp.kind, displayNames: idp.displayNames, clientId: idp.oidc.clientId,
+    clientAuthentication: idp.oidc.clientSecret !== undefined ? 'client_secret_basic' : 'private_key_jwt',
+    scopes: idp.oidc.scopes, claims: idp.oidc.claims, trustEmailVerified: idp.trustEmailVerified, source: idp.source,
+  };
 
 export const federationList: Command = {
   name: 'federation list',
@@ -76,7 +83,7 @@ export const federationList: Command = {
   help: `Usage: porta federation list [--json]
 
 Reads and checks the federation file (FEDERATION_FILE) as the server does at start, and lists its
-institutions: entityID and English name, sorted by name. A wrong file is reported entry by entry (exit 2).
+institutions: entityID (or OIDC issuer) and English name, sorted by name. A wrong file is reported entry by entry (exit 2).
 
 Options:
   --json       print the institutions as a JSON array
@@ -87,7 +94,7 @@ Options:
     const idps = registry(ctx).all();
     if (v.json) return printJson(ctx.io.stdout, idps.map(describeIdp));
     if (idps.length === 0) return void ctx.io.stdout.write('No institutions (FEDERATION_FILE lists none).\n');
-    for (const idp of idps) ctx.io.stdout.write(`${idp.saml.entityId}  ${displayName(idp, 'en')}\n`);
+    for (const idp of idps) ctx.io.stdout.write(`${idp.id}  ${displayName(idp, 'en')}\n`);
   },
 };
 
@@ -96,11 +103,13 @@ export const federationShow: Command = {
   summary: 'Show one institution of the federation file',
   help: `Usage: porta federation show --entity-id ENTITYID [--json]
 
-Shows what Porta uses of an institution's metadata: names, single sign-on address, scopes (shibmd:Scope),
-number of signing certificates, whether its mail counts as verified, and the metadata file it came from.
+Shows what Porta uses of an institution: for a SAML IdP its names, single sign-on address, scopes
+(shibmd:Scope), number of signing certificates and the metadata file it came from; for an OIDC institution
+its names, client id, kind of client authentication (never the secret), scopes and claim mapping; and
+whether its mail counts as verified.
 
 Options:
-  --entity-id ENTITYID   the institution's SAML entityID
+  --entity-id ENTITYID   the institution's SAML entityID or OIDC issuer
   --json                 print it as a JSON object
   -h, --help             show this help
 `,
@@ -115,11 +124,19 @@ Options:
     const out = ctx.io.stdout;
     out.write(`entityID              ${d.entityId}\n`);
     for (const [lang, name] of Object.entries(d.displayNames)) out.write(`${`name (${lang})`.padEnd(22)}${name}\n`);
-    out.write(`single sign-on        ${d.ssoRedirectUrl}\n`);
-    out.write(`scopes                ${d.scopes.join(', ') || '(none)'}\n`);
-    out.write(`signing certificates  ${d.signingCertificates}\n`);
+    if (d.kind === 'saml') {
+      out.write(`single sign-on        ${d.ssoRedirectUrl}\n`);
+      out.write(`scopes                ${d.scopes.join(', ') || '(none)'}\n`);
+      out.write(`signing certificates  ${d.signingCertificates}\n`);
+    } else {
+      out.write(`kind                  OpenID Connect\n`);
+      out.write(`client id             ${d.clientId}\n`);
+      out.write(`client authentication ${d.clientAuthentication}\n`);
+      out.write(`scopes                ${d.scopes}\n`);
+      out.write(`claims                ${Object.entries(d.claims).filter(([from, to]) => from !== to).map(([from, to]) => `${from} → ${to}`).join(', ') || '(the standard names)'}\n`);
+    }
     out.write(`mail verified         ${d.trustEmailVerified ? 'yes' : 'no'}\n`);
-    out.write(`eppn never reassigned ${d.eppnNeverReassigned ? 'yes' : 'no'}\n`);
-    out.write(`metadata              ${d.source}\n`);
+    if (d.kind === 'saml') out.write(`eppn never reassigned ${d.eppnNeverReassigned ? 'yes' : 'no'}\n`);
+    out.write(`${d.kind === 'saml' ? 'metadata    ' : 'file        '}          ${d.source}\n`);
   },
 };

@@ -12,6 +12,7 @@ export const federation = {
   'federation.error.unsolicited': 'This answer from an institution was not expected here, or it has expired. Go back to the service and start again.',
   'federation.error.no_identifier': '{institution} did not send an identifier for you, so we could not recognise you next time. Ask your institution to release a persistent identifier to this service, or choose another way to sign in.',
   'federation.error.unknown_idp': 'The institution that answered is no longer one you can sign in with here. Choose another way to sign in.',
+  'federation.error.unavailable': '{institution} cannot be reached just now, so signing in there is not possible. Try again in a few minutes, or choose another way to sign in.',
   'federation.error.disabled': 'Your account is disabled. Contact the helpdesk if you think this is a mistake.',
   'federation.try_again': 'Try again',
   'federation.other_way': 'Choose another way to sign in',

@@ -14,6 +14,7 @@ export const federation: Record<keyof typeof en, string> = {
   'federation.error.unsolicited': 'Questa risposta di un’istituzione non era attesa qui, oppure è scaduta. Torna al servizio e ricomincia.',
   'federation.error.no_identifier': '{institution} non ha inviato un tuo identificativo, quindi non potremmo riconoscerti la prossima volta. Chiedi alla tua istituzione di rilasciare a questo servizio un identificativo persistente, oppure scegli un altro modo per accedere.',
   'federation.error.unknown_idp': 'L’istituzione che ha risposto non è più tra quelle con cui puoi accedere qui. Scegli un altro modo per accedere.',
+  'federation.error.unavailable': 'Al momento {institution} non è raggiungibile, quindi non è possibile accedere da lì. Riprova tra qualche minuto, oppure scegli un altro modo per accedere.',
   'federation.error.disabled': 'Il tuo account è disattivato. Contatta l’assistenza se pensi che sia un errore.',
   'federation.try_again': 'Riprova',
   'federation.other_way': 'Scegli un altro modo per accedere',
