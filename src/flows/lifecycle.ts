@@ -73,7 +73,8 @@ export function inactiveFrom(lastUsedAt: number, config: LifecycleConfig): numbe
   return lastUsedAt + config.inactiveAfterDays * DAY;
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** A day as YYYY-MM-DD in TIME_ZONE, as the mails and pages give dates (UTC would be a day off every night). */
+const dayIn = (timeZone: string) => (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 
 export class Lifecycle {
   private readonly admin: AccountAdmin;
@@ -87,6 +88,7 @@ export class Lifecycle {
   async plan(now = this.s.clock.now()): Promise<PlannedStep[]> {
     const config = this.s.config;
     if (!this.enabled) return [];
+    const day = dayIn(config.timeZone);
     const warning = config.inactiveWarningDays * DAY;
     // No account last used after this can be due for anything yet (a calendar year is at least 365 days).
     const shortest = (config.inactiveRule === 'calendar-year' ? 365 : config.inactiveAfterDays) * DAY;
