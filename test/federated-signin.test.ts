@@ -23,6 +23,8 @@ const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 let porta: TestPorta;
 let uni: TestSamlIdp;
 let other: TestSamlIdp;
+/** A registered institution of its own that shares University of Example's signing key (a hosted, multi-tenant IdP). */
+let twin: TestSamlIdp;
 let spMetadata: string;
 let partner: Rp;
 let library: Rp;
@@ -46,12 +48,15 @@ function person(over: Partial<TestUser> = {}): TestUser {
 beforeAll(async () => {
   uni = new TestSamlIdp('uni');
   other = new TestSamlIdp('other');
+  twin = new TestSamlIdp('twin', uni.key);
   const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'porta-federation-'));
   writeFileSync(join(dir, 'uni.xml'), uni.metadataXml());
   writeFileSync(join(dir, 'other.xml'), other.metadataXml({ en: 'Other University' }, ['other.example']));
+  writeFileSync(join(dir, 'twin.xml'), twin.metadataXml({ en: 'Twin College' }, ['twin.example']));
   writeFileSync(join(dir, 'federation.json'), JSON.stringify({
     saml: [
       { metadata: 'uni.xml', trustEmailVerified: true },
+      { metadata: 'twin.xml' },
       { metadata: 'other.xml', displayNames: { en: 'Another University', it: 'Un\'altra Università' } },
     ],
   }));
@@ -321,6 +326,38 @@ describe('what the institution sends that Porta refuses', () => {
     const elsewhere = uni.serviceProvider(spMetadata.replace(/entityID="[^"]+"/, 'entityID="https://sp.elsewhere.example/sp"'));
     const page = await postToAcs(browser, redirect, await uni.respond(elsewhere, requestId, person()));
     expect(alertText(page.body)).toContain('could not be verified');
+  });
+
+  test('another registered institution signing with the same key cannot answer a request sent to University of Example', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+    const { requestId, sp } = await twin.receive(spMetadata, redirect);
+    const page = await postToAcs(browser, redirect, await twin.respond(sp, requestId, person()));
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toContain('The answer from University of Example could not be verified');
+    // Nor with only the Response's Issuer wrong (the assertion's right).
+    const browser2 = new Browser(porta.issuer);
+    const redirect2 = await chooseInstitution(browser2, await browser2.go((await partner.authorize()).url), uni);
+    const second = await uni.receive(spMetadata, redirect2);
+    const page2 = await postToAcs(browser2, redirect2, await uni.respond(second.sp, second.requestId, person(), { responseIssuer: twin.entityId }));
+    expect(alertText(page2.body)).toContain('could not be verified');
+  });
+
+  test('a response addressed to another ACS (Destination or bearer Recipient) is refused; one without Destination is taken', async () => {
+    const elsewhere = 'https://staging.porta.example/saml/acs';
+    for (const [options, refused] of [[{ destination: elsewhere }, true], [{ recipient: elsewhere }, true], [{ destination: null }, false]] as const) {
+      const browser = new Browser(porta.issuer);
+      const pending = await partner.authorize();
+      const redirect = await chooseInstitution(browser, await browser.go(pending.url), uni);
+      const { requestId, sp } = await uni.receive(spMetadata, redirect);
+      const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, person(), options));
+      if (refused) {
+        expect(page.status).toBe(400);
+        expect(alertText(page.body)).toContain('could not be verified');
+      } else {
+        expect((await throughConsent(browser, page)).location).toMatch(/^http:\/\/rp\.test\/partner\/cb\?code=/);
+      }
+    }
   });
 
   test('an expired assertion (issued ten minutes ago, valid five): a page on time, never a 500', async () => {

@@ -2,7 +2,9 @@
  * Porta's SAML SP protocol core, on @node-saml/node-saml (no XML signature or crypto code of our own):
  * a signed AuthnRequest over HTTP-Redirect (RSA-SHA256) whose ID is stored single-use with an expiry,
  * and the check of the IdP's HTTP-POST response — signature with the IdP's metadata certificate,
- * issuer, audience, destination, time with bounded skew, InResponseTo the request this browser sent.
+ * issuer, audience, destination and recipient, time with bounded skew, InResponseTo the request this
+ * browser sent. node-saml checks signature, audience, time and InResponseTo; issuer, destination and
+ * recipient are checked here (checkAddressing), on the XML node-saml has already verified.
  * No HTTP here: interactions/ calls it.
  */
 import { randomBytes } from 'node:crypto';
@@ -159,6 +161,7 @@ export class SamlSp {
       }
     }
     if (!profile) throw new SamlResponseError('invalid', 'no assertion in the response');
+    checkAddressing(profile, idp.entityId, this.acsUrl);
     const spent = await this.db('saml_requests').where({ id: expectedRequestId }).whereNull('consumed_at').update({ consumed_at: now });
     if (spent !== 1) throw new SamlResponseError('replayed', 'this response was already used');
     return {
@@ -168,6 +171,34 @@ export class SamlSp {
       authnContext: authnContextOf(profile.getAssertionXml?.() ?? ''),
     };
   }
+}
+
+const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+
+/**
+ * What node-saml 5 does not check on a POST response: that it comes from the IdP the request was sent to,
+ * and was meant for this ACS. Without the issuer check, another registered IdP sharing a signing key
+ * (hosted, multi-tenant IdPs) could answer a request sent to this one; without destination and recipient,
+ * a response for another ACS of the same entityID (staging vs production) would be taken here.
+ * - the (signed) assertion's Issuer, and the Response's Issuer when present, must be the IdP's entityID;
+ * - Response@Destination, when present, must be our ACS URL: SAML (bindings §3.5.5.2) makes it mandatory
+ *   only for a signed Response, and IdPs that sign just the assertion may leave it out, as Shibboleth SP allows;
+ * - a bearer SubjectConfirmation whose SubjectConfirmationData@Recipient is our ACS URL must be in the signed
+ *   assertion (mandatory in the Web Browser SSO profile).
+ */
+function checkAddressing(profile: Profile, idpEntityId: string, acsUrl: string): void {
+  if (profile.issuer !== idpEntityId) throw new SamlResponseError('invalid', 'the assertion\'s issuer is not the IdP the request was sent to');
+  const response = new DOMParser({ onError: () => undefined }).parseFromString(profile.getSamlResponseXml?.() ?? '', 'application/xml').documentElement;
+  if (!response || response.localName !== 'Response') throw new SamlResponseError('invalid', 'no Response element');
+  const responseIssuer = Array.from(response.getElementsByTagNameNS(ASSERTION_NS, 'Issuer')).find((e) => e.parentNode === response);
+  if (responseIssuer && responseIssuer.textContent?.trim() !== idpEntityId) throw new SamlResponseError('invalid', 'the response\'s issuer is not the IdP the request was sent to');
+  if (response.hasAttribute('Destination') && response.getAttribute('Destination') !== acsUrl) throw new SamlResponseError('invalid', 'the response\'s Destination is not this ACS');
+  const assertion = new DOMParser({ onError: () => undefined }).parseFromString(profile.getAssertionXml?.() ?? '', 'application/xml');
+  const forUs = Array.from(assertion.getElementsByTagNameNS(ASSERTION_NS, 'SubjectConfirmation'))
+    .filter((c) => c.getAttribute('Method') === BEARER)
+    .some((c) => Array.from(c.getElementsByTagNameNS(ASSERTION_NS, 'SubjectConfirmationData')).some((d) => d.getAttribute('Recipient') === acsUrl));
+  if (!forUs) throw new SamlResponseError('invalid', 'no bearer subject confirmation with this ACS as Recipient');
 }
 
 /** xml-encryption's errors when the key does not open the assertion's key transport. */
