@@ -281,6 +281,36 @@ describe('signing in with one\'s institution', () => {
     expect(done.body).not.toContain('You already have an account');
   });
 
+  test('relying services get only the address the account holds: not another account\'s, not an unverified or malformed one, which is not stored either', async () => {
+    /** Signs in through `idp` asserting `mail`: the account and the claims the partner tool gets. */
+    async function signInWith(idp: TestSamlIdp, mail: string) {
+      const user = person();
+      user.attributes[MAIL] = [mail];
+      const { browser, pending, done } = await federatedSignIn(partner, user, { idp });
+      const page = done.body.includes('You already have an account') ? await browser.submit(done, /\/saml\/separate$/) : done;
+      const tokens = await partner.callback((await throughConsent(browser, page)).location!, pending);
+      const idToken = tokens.claims()!;
+      return { account: await porta.services.accounts.findById(idToken.sub), idToken, userinfo: await oidc.fetchUserInfo(partner.config, tokens.access_token, idToken.sub) };
+    }
+    // A trusted institution asserting an address another account holds (the person went on separately).
+    await porta.createAccount({ email: 'held@uni.example' });
+    const held = await signInWith(uni, 'held@uni.example');
+    expect(held.account).toMatchObject({ email: null });
+    expect(held.idToken.email).toBeUndefined();
+    expect(held.userinfo.email).toBeUndefined();
+    expect(held.userinfo.email_verified).toBeUndefined();
+    // An institution not trusted for mail: its address is neither stored (the real owner can still register it) nor passed on.
+    const untrusted = await signInWith(other, 'someone@other.example');
+    expect(untrusted.account).toMatchObject({ email: null });
+    expect(untrusted.userinfo.email).toBeUndefined();
+    expect(untrusted.userinfo.idp).toBe(other.entityId);
+    expect(await porta.services.accounts.findByEmail('someone@other.example')).toBeUndefined();
+    // A trusted institution's malformed address (two recipients) is refused like at registration.
+    const malformed = await signInWith(uni, 'a@uni.example, b@uni.example');
+    expect(malformed.account).toMatchObject({ email: null });
+    expect(malformed.userinfo.email).toBeUndefined();
+  });
+
   test('a service that does not need two factors does not ask the institution for any authentication context', async () => {
     const browser = new Browser(porta.issuer);
     const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
