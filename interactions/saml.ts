@@ -22,7 +22,9 @@ import { SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
 import { pageContext } from '../src/http/context.js';
 import { renderErrorPage } from '../src/http/errors.js';
 import { isLocale, type MessageKey } from '../src/i18n/index.js';
+import type { Account } from '../src/accounts/account.js';
 import type { Authenticator } from '../src/accounts/authenticate.js';
+import { codeProof, reproveForChange } from '../src/mfa/reproof.js';
 import { inBackground } from '../src/flows/background.js';
 import { institutionLinkedMail } from '../src/mail/federation.js';
 import { ACR_MFA, federatedAmr, requestAsksMfa } from '../src/mfa/assurance.js';
@@ -161,7 +163,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     const candidate = await accounts.linkCandidate(loginOf(idp, outcome.ok), idp.trustEmailVerified);
     if (candidate) {
       await sp.recordOutcome(requestId, JSON.stringify({ ok: { ...outcome.ok, offer: candidate.id } }));
-      return renderOffer(ctx, details.uid, requestId, candidate.email!, idp);
+      return renderOffer(ctx, details.uid, requestId, candidate, idp);
     }
     await finish(ctx, details, idp, outcome.ok);
   });
@@ -179,7 +181,8 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     return { requestId, idp, ok: outcome.ok, offer: outcome.ok.offer };
   }
 
-  // Link: the local account's password, under the same limits and lockout as a sign-in.
+  // Link: the local account's password, and its second factor when it has one (a stolen password alone must
+  // not open a path around it), under the same limits and lockout as a sign-in (src/mfa/reproof.ts).
   router.post('/interaction/:uid/saml/link', form, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -189,11 +192,12 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     if (!account?.passwordHash || account.status !== 'active') return finish(ctx, details, o.idp, o.ok);
     const password = field(ctx, 'password', 128, { trim: false }) ?? '';
     const clientId = String(details.params.client_id);
-    const result = await auth.checkSecret(account, ctx.ip, async () => Boolean(password) && (await s.hasher.verify(account.passwordHash, password)).ok);
-    if (result.kind !== 'ok') {
-      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: result.kind, step: 'federation_link' } });
+    const proof = await reproveForChange(s, auth, account, ctx.ip, { password, secondFactor: codeProof(s, account.id, field(ctx, 'code', 32) ?? ''), change: 'federation_link' });
+    if (!proof.ok) {
+      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: proof.result.kind, step: 'federation_link' } });
       await sp.recordOutcome(o.requestId, JSON.stringify({ ok: o.ok }));
-      return renderOffer(ctx, details.uid, o.requestId, account.email ?? '', o.idp, delayMessage(ctx, s, result) ?? ctx.state.t('login.invalid'));
+      const wrong = (await s.secondFactors.has(account.id)) ? ctx.state.t('mfa.reproof.wrong') : ctx.state.t('login.invalid');
+      return renderOffer(ctx, details.uid, o.requestId, account, o.idp, delayMessage(ctx, s, proof.result) ?? wrong);
     }
     if (!(await accounts.link(account, loginOf(o.idp, o.ok), { ip: ctx.ip, clientId }))) {
       return renderFederationError(ctx, details.uid, o.idp.saml.entityId, ctx.state.t('federation.link.failed', { institution: name(ctx, o.idp) }), 409);
@@ -217,10 +221,11 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     if (o) await finish(ctx, details, o.idp, o.ok);
   });
 
-  function renderOffer(ctx: Context, uid: string, requestId: string, email: string, idp: FederatedIdp, error?: string) {
+  async function renderOffer(ctx: Context, uid: string, requestId: string, account: Account, idp: FederatedIdp, error?: string) {
+    const askCode = await s.secondFactors.has(account.id);
     ctx.status = error ? 400 : 200;
     ctx.type = 'html';
-    ctx.body = linkOfferPage(pageContext(ctx, ctx.path), { uid, requestId, email, institution: name(ctx, idp), error }).value;
+    ctx.body = linkOfferPage(pageContext(ctx, ctx.path), { uid, requestId, email: account.email ?? '', institution: name(ctx, idp), askCode, error }).value;
   }
 
   /** Signs in with the identity's account (made at its first sign-in), like a password sign-in ends. */

@@ -11,6 +11,8 @@ import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 import { fixtureRp, type Rp } from './helpers/rp.js';
 import { TestSamlIdp, type TestUser } from './helpers/saml-idp.js';
+import { totp } from './helpers/totp.js';
+import { newTotpSecret } from '../src/mfa/totp.js';
 
 const EPPN = 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6';
 const MAIL = 'urn:oid:0.9.2342.19200300.100.1.3';
@@ -254,6 +256,25 @@ describe('signing in with one\'s institution', () => {
     expect((await smtp.last('linked@uni.example', 2)).subject).toBe('An institution account was unlinked from your account');
     // Unlinked, the institution identity is new again: the offer comes back.
     expect((await federatedSignIn(partner, user)).done.body).toContain('You already have an account');
+  });
+
+  test('linking to a local account with a second factor asks that factor too: the password alone does not link', async () => {
+    const local = await porta.createAccount({ email: 'guarded@uni.example' });
+    const secret = newTotpSecret();
+    await porta.services.secondFactors.addTotp(local.id, 'Phone', secret, Math.floor(porta.clock.now() / 30000) - 2);
+    const user = person();
+    user.attributes[MAIL] = ['guarded@uni.example'];
+    const { browser, pending, done } = await federatedSignIn(partner, user);
+    expect(done.body).toContain('<label for="code">Code from your app, or a recovery code</label>');
+    const passwordOnly = await browser.submit(done, /\/saml\/link$/, { password: TEST_PASSWORD });
+    expect(passwordOnly.status).toBe(400);
+    expect(alertText(passwordOnly.body)).toBe('The password or the code is not correct, or the code was already used.');
+    expect(await porta.services.db('federated_identities').where({ account_id: local.id }).first()).toBeUndefined();
+    // The wrong attempt counted toward the account's lockout, like a wrong sign-in.
+    expect((await porta.services.audit.list({ accountId: local.id })).map((e) => e.action)).toContain('mfa.reproof_failed');
+    const linked = await browser.submit(passwordOnly, /\/saml\/link$/, { password: TEST_PASSWORD, code: totp(secret, porta.clock.now()) });
+    const tokens = await partner.callback((await throughConsent(browser, linked)).location!, pending);
+    expect(tokens.claims()!.sub).toBe(local.id);
   });
 
   test('declining the offer makes a separate federated account, which keeps no address of its own (nothing merged)', async () => {
