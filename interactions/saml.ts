@@ -18,7 +18,7 @@ import { checkedAttributes, claimsFromAttributes, federatedIdentifier, friendlyA
 import { FederatedAccounts, type FederatedClaims } from '../src/federation/accounts.js';
 import { displayName, type FederatedIdp } from '../src/federation/registry.js';
 import { acsUrl, spEntityId, spMetadata } from '../src/federation/saml/sp-metadata.js';
-import { SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
+import { mfaRefused, SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
 import { pageContext } from '../src/http/context.js';
 import { renderErrorPage } from '../src/http/errors.js';
 import { isLocale, type MessageKey } from '../src/i18n/index.js';
@@ -60,7 +60,7 @@ export interface FederatedSignIn {
   /** The institutions this interaction's client accepts, by name in the page's language. */
   choices(ctx: Context, details: Details): Promise<InstitutionChoice[]>;
   /** Sends the browser to the institution with a signed AuthnRequest; a page when it cannot be used. */
-  start(ctx: Context, details: Details, entityId: string): Promise<void>;
+  start(ctx: Context, details: Details, entityId: string, o?: { withoutMfa?: boolean }): Promise<void>;
 }
 
 export function samlRoutes(provider: Provider, s: Services, issuer: string, auth: Authenticator): { router: Router; federated: FederatedSignIn } {
@@ -74,7 +74,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       const { policy } = await clientOf(provider, details);
       return s.federation.all().filter((idp) => idpAllowed(policy, idp.saml.entityId)).map((idp) => ({ entityId: idp.saml.entityId, name: name(ctx, idp) }));
     },
-    async start(ctx, details, entityId) {
+    async start(ctx, details, entityId, o = {}) {
       ctx.set('Cache-Control', 'no-store');
       const idp = s.federation.find(entityId);
       const { clientName, policy } = await clientOf(provider, details);
@@ -84,7 +84,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
         return renderFederationError(ctx, details.uid, undefined, message, 403);
       }
       // A service that needs two factors asks the institution for REFEDS MFA; without it Porta's own step follows.
-      const requireMfa = policy.require2fa || requestAsksMfa(details.params.acr_values);
+      const requireMfa = !o.withoutMfa && (policy.require2fa || requestAsksMfa(details.params.acr_values));
       const { url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa });
       ctx.status = 303;
       ctx.redirect(url);
@@ -155,6 +155,8 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     if (!taken || !idp) return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
     const outcome = JSON.parse(taken.outcome) as Outcome;
     const clientId = String(details.params.client_id);
+    // The institution cannot do the MFA asked for: once more without asking, then Porta's own second factor.
+    if ('error' in outcome && mfaRefused(taken.requestedMfa, outcome.statusCode)) return federated.start(ctx, details, idp.saml.entityId, { withoutMfa: true });
     if ('error' in outcome) {
       await s.audit.record({ action: 'login.failed', actor: 'anonymous', clientId, ip: ctx.ip, details: { reason: `federation.${outcome.error}`, idp: idp.saml.entityId } });
       return renderFederationError(ctx, details.uid, idp.saml.entityId, ctx.state.t(ERROR_MESSAGES[outcome.error], { institution: name(ctx, idp) }));

@@ -200,6 +200,32 @@ describe('signing in with one\'s institution', () => {
     expect(single.done.location).toBeUndefined();
   });
 
+  test('an institution that cannot do the MFA asked for (NoAuthnContext) is asked once more without it; Porta\'s own second factor follows', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await tuition.authorize({ scope: 'openid' })).url), uni);
+    expect(TestSamlIdp.requestXml(redirect)).toContain('RequestedAuthnContext');
+    const first = await uni.receive(spMetadata, redirect);
+    const back = await postToAcs(browser, redirect, uni.failure(first.sp, first.requestId, 'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext'));
+    // Straight back to the institution, with a plain request this time.
+    expect(back.status).toBe(303);
+    expect(back.location!.startsWith(`${uni.ssoUrl}?`)).toBe(true);
+    expect(TestSamlIdp.requestXml(back.location!)).not.toContain('RequestedAuthnContext');
+    const second = await uni.receive(spMetadata, back.location!);
+    const done = await postToAcs(browser, back.location!, await uni.respond(second.sp, second.requestId, person()));
+    expect(done.url).toMatch(/\/second_factor$/);
+    expect(done.body).toContain('Tuition fees asks for two-factor authentication');
+
+    // A refusal of the plain request is shown, not restarted again.
+    const browser2 = new Browser(porta.issuer);
+    const redirect2 = await chooseInstitution(browser2, await browser2.go((await tuition.authorize({ scope: 'openid' })).url), uni);
+    const a = await uni.receive(spMetadata, redirect2);
+    const plain = await postToAcs(browser2, redirect2, uni.failure(a.sp, a.requestId, 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed'));
+    const b = await uni.receive(spMetadata, plain.location!);
+    const page = await postToAcs(browser2, plain.location!, uni.failure(b.sp, b.requestId, 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed'));
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toBe('University of Example did not sign you in: the sign-in was cancelled or failed there.');
+  });
+
   test('a service with allowed_idps offers and accepts only those institutions, also to an existing session', async () => {
     const added = await porta.cli('clients', 'add', '--id', 'uni-only', '--name', 'Uni only', '--secret', 'test-uni-only-secret-0123456789abcdefghij',
       '--redirect-uri', 'http://rp.test/uni-only/cb', '--first-party', '--allowed-idps', uni.entityId);

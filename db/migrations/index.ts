@@ -13,6 +13,7 @@ import * as m008 from './008_second_factors.js';
 import * as m009 from './009_federation.js';
 import * as m010 from './010_one_active_key.js';
 import * as m011 from './011_federated_identities.js';
+import * as m013 from './013_saml_request_mfa.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '009_federation': m009,
   '010_one_active_key': m010,
   '011_federated_identities': m011,
+  '013_saml_request_mfa': m013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

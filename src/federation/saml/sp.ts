@@ -94,11 +94,11 @@ export class SamlSp {
   }
 
   /** The outcome recorded for the interaction's request, taken once (a second GET finds nothing). */
-  async takeOutcome(id: string, interactionUid: string): Promise<{ idpEntityId: string; outcome: string } | undefined> {
-    const row = (await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').first()) as { idp_entity_id: string; outcome: string } | undefined;
+  async takeOutcome(id: string, interactionUid: string): Promise<{ idpEntityId: string; outcome: string; requestedMfa: boolean } | undefined> {
+    const row = (await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').first()) as { idp_entity_id: string; outcome: string; requested_mfa: boolean | number } | undefined;
     if (!row) return undefined;
     const taken = await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').update({ outcome: null });
-    return taken === 1 ? { idpEntityId: row.idp_entity_id, outcome: row.outcome } : undefined;
+    return taken === 1 ? { idpEntityId: row.idp_entity_id, outcome: row.outcome, requestedMfa: Boolean(row.requested_mfa) } : undefined;
   }
 
   /** Deletes requests past their lifetime (answered or not): run by the expiry sweep. */
@@ -116,7 +116,7 @@ export class SamlSp {
     const now = this.clock.now();
     const url = await (await this.saml(idp, {
       saveAsync: async (id) => {
-        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, interaction_uid: o.interactionUid ?? null, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null });
+        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, interaction_uid: o.interactionUid ?? null, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null, requested_mfa: Boolean(o.requireMfa) });
         return { value: String(now), createdAt: now };
       },
       getAsync: async () => null,
@@ -200,6 +200,16 @@ function checkAddressing(profile: Profile, idpEntityId: string, acsUrl: string):
     .some((c) => Array.from(c.getElementsByTagNameNS(ASSERTION_NS, 'SubjectConfirmationData')).some((d) => d.getAttribute('Recipient') === acsUrl));
   if (!forUs) throw new SamlResponseError('invalid', 'no bearer subject confirmation with this ACS as Recipient');
 }
+
+/**
+ * Whether an error status answering a request for REFEDS MFA means "not this way" rather than "not you":
+ * an IdP without MFA answers NoAuthnContext (or RequestUnsupported, or, some, AuthnFailed). Then the sign-in
+ * restarts once without RequestedAuthnContext, and Porta's own second factor follows.
+ */
+export function mfaRefused(requestedMfa: boolean, statusCode: string | undefined): boolean {
+  return requestedMfa && statusCode !== undefined && MFA_REFUSALS.has(statusCode);
+}
+const MFA_REFUSALS = new Set(['NoAuthnContext', 'RequestUnsupported', 'AuthnFailed'].map((s) => `urn:oasis:names:tc:SAML:2.0:status:${s}`));
 
 /** xml-encryption's errors when the key does not open the assertion's key transport. */
 const isDecryptionFailure = (err: unknown) => /decrypt|oaep|RSA/i.test((err as Error).message);

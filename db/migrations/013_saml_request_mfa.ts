@@ -1,0 +1,17 @@
+import type { Knex } from 'knex';
+
+// Review of issue 15, finding 7: an AuthnRequest records whether it asked the institution for REFEDS MFA,
+// so that an error answer to that request (the IdP cannot do MFA) restarts once without it, and Porta's
+// own second factor follows; a refusal of the plain request is then shown, not restarted again.
+// (Numbered 013 to leave 012 to the OIDC upstream's requests, built alongside.)
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('saml_requests', (t) => {
+    t.boolean('requested_mfa').notNullable().defaultTo(false);
+  });
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('saml_requests', (t) => {
+    t.dropColumn('requested_mfa');
+  });
+}
