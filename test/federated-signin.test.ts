@@ -151,6 +151,15 @@ describe('signing in with one\'s institution', () => {
     const refused = await browser.submit(page, /\/login$/, { login: String(tokens.claims()!.person_code), password: 'anything-at-all-1' });
     expect(refused.status).toBe(200);
     expect(alertText(refused.body)).toBe('Invalid username or password');
+    // However many tries: no lockout counts, no lock, and no lock mail offering a reset it cannot use.
+    const personCode = String(tokens.claims()!.person_code);
+    let last = refused;
+    for (let i = 1; i < porta.services.config.loginLockoutThreshold; i++) last = await browser.submit(last, /\/login$/, { login: personCode, password: `anything-at-all-${i + 1}` });
+    expect(alertText(last.body)).toBe('Invalid username or password');
+    const row = await porta.services.db('accounts').where({ id: tokens.claims()!.sub }).first('failed_logins', 'locked_until');
+    expect(Number(row.failed_logins)).toBe(0);
+    expect(row.locked_until).toBeNull();
+    expect((await porta.services.audit.list({ accountId: tokens.claims()!.sub })).map((e) => e.action)).not.toContain('account.locked');
   });
 
   test('idp_hint=<entityID> goes straight to that institution; an unknown one says so and offers the other ways', async () => {
@@ -493,6 +502,31 @@ describe('what the institution sends that Porta refuses', () => {
     const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, { nameId: 'one-time-123', nameIdFormat: TRANSIENT, attributes: { [GIVEN]: ['Zoe'] } }));
     expect(alertText(page.body)).toBe('University of Example did not send an identifier for you, so we could not recognise you next time. Ask your institution to release a persistent identifier to this service, or choose another way to sign in.');
     expect(await porta.services.db('accounts').where({ given_name: 'Zoe' }).count({ n: '*' }).then((r) => Number(r[0]!.n))).toBe(0);
+  });
+
+  test('an identifier that is too long, or sent with several values, is refused with the no-identifier page (never a 500)', async () => {
+    const subjectId = 'urn:oasis:names:tc:SAML:attribute:subject-id';
+    for (const user of [
+      person({ nameId: 'x'.repeat(600) }),
+      { ...person(), attributes: { ...person().attributes, [subjectId]: ['one@uni.example', 'two@uni.example'] } },
+    ]) {
+      const browser = new Browser(porta.issuer);
+      const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+      const { requestId, sp } = await uni.receive(spMetadata, redirect);
+      const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, user));
+      expect(page.status).toBe(400);
+      expect(alertText(page.body)).toContain('University of Example did not send an identifier for you');
+    }
+  });
+
+  test('a home organisation that is not one of the institution\'s scopes is dropped', async () => {
+    const user = person();
+    user.attributes[SCHAC_HOME] = ['other.example'];
+    const { browser, pending, done } = await federatedSignIn(partner, user);
+    const tokens = await partner.callback((await throughConsent(browser, done)).location!, pending);
+    const claims = await oidc.fetchUserInfo(partner.config, tokens.access_token, tokens.claims()!.sub);
+    expect(claims.idp).toBe(uni.entityId);
+    expect(claims.schac_home_organization).toBeUndefined();
   });
 
   test('the person cancels at the institution (AuthnFailed): the institution is named, in Italian for an Italian page', async () => {
