@@ -18,7 +18,7 @@ import { checkedAttributes, claimsFromAttributes, federatedIdentifier, friendlyA
 import { FederatedAccounts, type FederatedClaims } from '../src/federation/accounts.js';
 import { displayName, type FederatedIdp } from '../src/federation/registry.js';
 import { acsUrl, spEntityId, spMetadata } from '../src/federation/saml/sp-metadata.js';
-import { mfaRefused, SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
+import { asksFreshSignIn, authTimeOf, mfaRefused, SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
 import { pageContext } from '../src/http/context.js';
 import { renderErrorPage } from '../src/http/errors.js';
 import { isLocale, type MessageKey } from '../src/i18n/index.js';
@@ -38,7 +38,7 @@ import { delayMessage } from './signin.js';
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** What the ACS established, kept on the AuthnRequest until the browser comes back with its cookies. */
-type Ok = { subject: string; claims: FederatedClaims; mfa: boolean; offer?: string };
+type Ok = { subject: string; claims: FederatedClaims; mfa: boolean; offer?: string; authTime?: number };
 type Outcome =
   | { ok: Ok }
   | { error: 'status' | 'expired' | 'invalid' | 'replayed' | 'no_identifier'; statusCode?: string };
@@ -85,7 +85,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       }
       // A service that needs two factors asks the institution for REFEDS MFA; without it Porta's own step follows.
       const requireMfa = !o.withoutMfa && (policy.require2fa || requestAsksMfa(details.params.acr_values));
-      const { url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa });
+      const { url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa, forceAuthn: asksFreshSignIn(details.params) });
       ctx.status = 303;
       ctx.redirect(url);
     },
@@ -132,7 +132,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       if (dropped.length) ctx.state.log.warn({ idp: idp.saml.entityId, dropped }, 'SAML attributes dropped (out of scope or malformed)');
       const subject = federatedIdentifier(kept, assertion.nameId, idp.facts);
       outcome = subject
-        ? { ok: { subject, claims: claimsFromAttributes(kept, idp.trustEmailVerified), mfa: assertion.authnContext === ACR_MFA } }
+        ? { ok: { subject, claims: claimsFromAttributes(kept, idp.trustEmailVerified), mfa: assertion.authnContext === ACR_MFA, authTime: authTimeOf(assertion) } }
         : { error: 'no_identifier' };
     } catch (err) {
       if (!(err instanceof SamlResponseError)) throw err;
@@ -212,7 +212,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       })));
     }
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: o.idp.saml.entityId, mfa: o.ok.mfa, linked: true } });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(o.ok.mfa)) }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(o.ok.mfa), o.ok.authTime) }, { mergeWithLastSubmission: false });
   });
 
   // A separate account after all: the identity gets a federated account of its own.
@@ -239,7 +239,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       return renderFederationError(ctx, details.uid, undefined, ctx.state.t('federation.error.disabled'), 403);
     }
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: idp.saml.entityId, mfa: ok.mfa, created } });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(ok.mfa)) }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(ok.mfa), ok.authTime) }, { mergeWithLastSubmission: false });
   }
 
   return { router, federated };

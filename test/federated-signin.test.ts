@@ -235,6 +235,34 @@ describe('signing in with one\'s institution', () => {
     expect(alertText(page.body)).toBe('University of Example did not sign you in: the sign-in was cancelled or failed there.');
   });
 
+  test('prompt=login asks the institution for a fresh sign-in (ForceAuthn) and refuses a reused one; auth_time is when the person signed in there', async () => {
+    const hourAgo = new Date(Date.now() - 3600_000);
+    // Without prompt=login: no ForceAuthn, the institution's SSO session is fine, and auth_time says when it began.
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize({ scope: 'openid' });
+    const redirect = await chooseInstitution(browser, await browser.go(pending.url), uni);
+    expect(TestSamlIdp.requestXml(redirect)).not.toContain('ForceAuthn');
+    const first = await uni.receive(spMetadata, redirect);
+    const done = await postToAcs(browser, redirect, await uni.respond(first.sp, first.requestId, person(), { authnInstant: hourAgo }));
+    const tokens = await partner.callback((await throughConsent(browser, done)).location!, pending);
+    expect(tokens.claims()!.auth_time).toBe(Math.floor(hourAgo.getTime() / 1000));
+
+    // With prompt=login: ForceAuthn; an answer from the hour-old session is refused, a fresh one is taken.
+    const pending2 = await partner.authorize({ scope: 'openid', prompt: 'login' });
+    const browser2 = new Browser(porta.issuer);
+    const redirect2 = await chooseInstitution(browser2, await browser2.go(pending2.url), uni);
+    expect(TestSamlIdp.requestXml(redirect2)).toContain('ForceAuthn="true"');
+    const second = await uni.receive(spMetadata, redirect2);
+    const reused = await postToAcs(browser2, redirect2, await uni.respond(second.sp, second.requestId, person(), { authnInstant: hourAgo }));
+    expect(reused.status).toBe(400);
+    expect(alertText(reused.body)).toContain('arrived too late');
+    const retry = await browser2.submit(reused, /\/saml$/);
+    const third = await uni.receive(spMetadata, retry.location!);
+    const fresh = await postToAcs(browser2, retry.location!, await uni.respond(third.sp, third.requestId, person()));
+    const tokens2 = await partner.callback((await throughConsent(browser2, fresh)).location!, pending2);
+    expect(tokens2.claims()!.auth_time).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 60);
+  });
+
   test('a service with allowed_idps offers and accepts only those institutions, also to an existing session', async () => {
     const added = await porta.cli('clients', 'add', '--id', 'uni-only', '--name', 'Uni only', '--secret', 'test-uni-only-secret-0123456789abcdefghij',
       '--redirect-uri', 'http://rp.test/uni-only/cb', '--first-party', '--allowed-idps', uni.entityId);

@@ -37,6 +37,8 @@ export interface SamlAssertion {
   attributes: Record<string, string[]>;
   /** AuthnContextClassRef of the assertion, e.g. https://refeds.org/profile/mfa. */
   authnContext: string | undefined;
+  /** When the person signed in at the IdP (AuthnStatement@AuthnInstant, epoch ms), capped at our now. */
+  authnInstant: number | undefined;
 }
 
 const pem = (base64: string) => `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
@@ -51,7 +53,7 @@ export class SamlSp {
     private readonly requestTtlMs: number,
   ) {}
 
-  private async saml(idp: SamlIdp, cacheProvider: CacheProvider, o: { decryptionKey?: string; requireMfa?: boolean; requestId?: string } = {}): Promise<SAML> {
+  private async saml(idp: SamlIdp, cacheProvider: CacheProvider, o: { decryptionKey?: string; requireMfa?: boolean; forceAuthn?: boolean; requestId?: string } = {}): Promise<SAML> {
     const [signing] = await this.keys.privateKeys('signing');
     const [encryption] = await this.keys.privateKeys('encryption');
     if (!signing || !encryption) throw new Error('SAML SP keys are missing: they are generated at start');
@@ -77,6 +79,8 @@ export class SamlSp {
       disableRequestedAuthnContext: !o.requireMfa,
       authnContext: [ACR_MFA],
       racComparison: 'exact',
+      // The service asked for a fresh sign-in (prompt=login, max_age): the IdP must not reuse its SSO session.
+      forceAuthn: Boolean(o.forceAuthn),
       cacheProvider,
       ...(o.requestId ? { generateUniqueId: () => o.requestId! } : {}),
     });
@@ -110,18 +114,18 @@ export class SamlSp {
    * The IdP's address carrying a signed AuthnRequest, stored with the interaction it was sent for
    * (`interactionUid`); `requireMfa` asks the IdP for REFEDS MFA. `relayState` undefined: the request's ID.
    */
-  async authnRequest(idp: SamlIdp, relayState?: string, o: { interactionUid?: string; requireMfa?: boolean } = {}): Promise<{ url: string; requestId: string }> {
+  async authnRequest(idp: SamlIdp, relayState?: string, o: { interactionUid?: string; requireMfa?: boolean; forceAuthn?: boolean } = {}): Promise<{ url: string; requestId: string }> {
     // Our own ID (node-saml's form), so that it can also be the RelayState the ACS finds the request by.
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const now = this.clock.now();
     const url = await (await this.saml(idp, {
       saveAsync: async (id) => {
-        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, interaction_uid: o.interactionUid ?? null, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null, requested_mfa: Boolean(o.requireMfa) });
+        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, interaction_uid: o.interactionUid ?? null, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null, requested_mfa: Boolean(o.requireMfa), force_authn: Boolean(o.forceAuthn) });
         return { value: String(now), createdAt: now };
       },
       getAsync: async () => null,
       removeAsync: async () => null,
-    }, { requireMfa: o.requireMfa, requestId })).getAuthorizeUrlAsync(relayState ?? requestId, undefined, {});
+    }, { requireMfa: o.requireMfa, forceAuthn: o.forceAuthn, requestId })).getAuthorizeUrlAsync(relayState ?? requestId, undefined, {});
     return { url, requestId };
   }
 
@@ -132,7 +136,7 @@ export class SamlSp {
   async acceptResponse(idp: SamlIdp, expectedRequestId: string | undefined, samlResponse: string): Promise<SamlAssertion> {
     const now = this.clock.now();
     const row = expectedRequestId
-      ? (await this.db('saml_requests').where({ id: expectedRequestId, idp_entity_id: idp.entityId }).first()) as { created_at: number | string; expires_at: number | string; consumed_at: number | string | null } | undefined
+      ? (await this.db('saml_requests').where({ id: expectedRequestId, idp_entity_id: idp.entityId }).first()) as { created_at: number | string; expires_at: number | string; consumed_at: number | string | null; force_authn: boolean | number } | undefined
       : undefined;
     if (row && row.consumed_at !== null) throw new SamlResponseError('replayed', 'this response was already used');
     const usable = row && Number(row.expires_at) > now;
@@ -162,13 +166,20 @@ export class SamlSp {
     }
     if (!profile) throw new SamlResponseError('invalid', 'no assertion in the response');
     checkAddressing(profile, idp.entityId, this.acsUrl);
+    const assertionXml = profile.getAssertionXml?.() ?? '';
+    const authnInstant = authnInstantOf(assertionXml);
+    // Asked for a fresh sign-in, answered with one from before the request: the IdP reused its session.
+    if (row?.force_authn && authnInstant !== undefined && authnInstant < Number(row.created_at) - CLOCK_SKEW_MS) {
+      throw new SamlResponseError('expired', 'ForceAuthn was asked, the AuthnInstant is older than the request');
+    }
     const spent = await this.db('saml_requests').where({ id: expectedRequestId }).whereNull('consumed_at').update({ consumed_at: now });
     if (spent !== 1) throw new SamlResponseError('replayed', 'this response was already used');
     return {
       idpEntityId: idp.entityId,
       nameId: profile.nameID ? { value: profile.nameID, format: profile.nameIDFormat ?? '' } : undefined,
       attributes: attributesOf(profile),
-      authnContext: authnContextOf(profile.getAssertionXml?.() ?? ''),
+      authnContext: authnContextOf(assertionXml),
+      authnInstant: authnInstant === undefined ? undefined : Math.min(authnInstant, now),
     };
   }
 }
@@ -211,6 +222,16 @@ export function mfaRefused(requestedMfa: boolean, statusCode: string | undefined
 }
 const MFA_REFUSALS = new Set(['NoAuthnContext', 'RequestUnsupported', 'AuthnFailed'].map((s) => `urn:oasis:names:tc:SAML:2.0:status:${s}`));
 
+/** The relying service asked for a fresh sign-in (prompt=login, or max_age): then the AuthnRequest says ForceAuthn. */
+export function asksFreshSignIn(params: Record<string, unknown>): boolean {
+  return String(params.prompt ?? '').split(' ').includes('login') || params.max_age !== undefined;
+}
+
+/** The session's auth_time (epoch seconds): when the person signed in at the institution, not when we heard of it. */
+export function authTimeOf(assertion: SamlAssertion): number | undefined {
+  return assertion.authnInstant === undefined ? undefined : Math.floor(assertion.authnInstant / 1000);
+}
+
 /** xml-encryption's errors when the key does not open the assertion's key transport. */
 const isDecryptionFailure = (err: unknown) => /decrypt|oaep|RSA/i.test((err as Error).message);
 
@@ -231,6 +252,15 @@ function authnContextOf(assertionXml: string): string | undefined {
   const doc = new DOMParser().parseFromString(assertionXml, 'application/xml');
   const [ref] = Array.from(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'AuthnContextClassRef'));
   return ref?.textContent?.trim() || undefined;
+}
+
+/** AuthnStatement@AuthnInstant of the (already verified) assertion, epoch ms; undefined when absent or unreadable. */
+function authnInstantOf(assertionXml: string): number | undefined {
+  if (!assertionXml) return undefined;
+  const doc = new DOMParser({ onError: () => undefined }).parseFromString(assertionXml, 'application/xml');
+  const [statement] = Array.from(doc.getElementsByTagNameNS(ASSERTION_NS, 'AuthnStatement'));
+  const ms = Date.parse(statement?.getAttribute('AuthnInstant') ?? '');
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The last (most specific) StatusCode Value of a Status element, e.g. urn:oasis:names:tc:SAML:2.0:status:AuthnFailed. */
