@@ -18,12 +18,14 @@ import { checkedAttributes, claimsFromAttributes, federatedIdentifier, friendlyA
 import { FederatedAccounts, type FederatedClaims } from '../src/federation/accounts.js';
 import { displayName, type FederatedIdp } from '../src/federation/registry.js';
 import { acsUrl, spEntityId, spMetadata } from '../src/federation/saml/sp-metadata.js';
-import { SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
+import { asksFreshSignIn, authTimeOf, mfaRefused, SamlResponseError, SamlSp } from '../src/federation/saml/sp.js';
 import { OidcRp, OidcUpstreamError } from '../src/federation/oidc/upstream.js';
 import { pageContext } from '../src/http/context.js';
 import { renderErrorPage } from '../src/http/errors.js';
 import { isLocale, type MessageKey } from '../src/i18n/index.js';
+import type { Account } from '../src/accounts/account.js';
 import type { Authenticator } from '../src/accounts/authenticate.js';
+import { codeProof, reproveForChange } from '../src/mfa/reproof.js';
 import { inBackground } from '../src/flows/background.js';
 import { institutionLinkedMail } from '../src/mail/federation.js';
 import { ACR_MFA, federatedAmr, requestAsksMfa } from '../src/mfa/assurance.js';
@@ -37,7 +39,7 @@ import { delayMessage } from './signin.js';
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** What the ACS established, kept on the AuthnRequest until the browser comes back with its cookies. */
-type Ok = { subject: string; claims: FederatedClaims; mfa: boolean; offer?: string };
+type Ok = { subject: string; claims: FederatedClaims; mfa: boolean; offer?: string; authTime?: number };
 type Outcome =
   | { ok: Ok }
   | { error: 'status' | 'expired' | 'invalid' | 'replayed' | 'no_identifier' | 'unavailable'; statusCode?: string };
@@ -60,7 +62,7 @@ export interface FederatedSignIn {
   /** The institutions this interaction's client accepts, by name in the page's language. */
   choices(ctx: Context, details: Details): Promise<InstitutionChoice[]>;
   /** Sends the browser to the institution with a signed AuthnRequest; a page when it cannot be used. */
-  start(ctx: Context, details: Details, entityId: string): Promise<void>;
+  start(ctx: Context, details: Details, entityId: string, o?: { withoutMfa?: boolean }): Promise<void>;
 }
 
 export function samlRoutes(provider: Provider, s: Services, issuer: string, auth: Authenticator): { router: Router; federated: FederatedSignIn } {
@@ -75,7 +77,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       const { policy } = await clientOf(provider, details);
       return s.federation.all().filter((idp) => idpAllowed(policy, idp.id)).map((idp) => ({ entityId: idp.id, name: name(ctx, idp) }));
     },
-    async start(ctx, details, entityId) {
+    async start(ctx, details, entityId, o = {}) {
       ctx.set('Cache-Control', 'no-store');
       const idp = s.federation.find(entityId);
       const { clientName, policy } = await clientOf(provider, details);
@@ -85,10 +87,10 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
         return renderFederationError(ctx, details.uid, undefined, message, 403);
       }
       // A service that needs two factors asks the institution for REFEDS MFA; without it Porta's own step follows.
-      const requireMfa = policy.require2fa || requestAsksMfa(details.params.acr_values);
+      const requireMfa = !o.withoutMfa && (policy.require2fa || requestAsksMfa(details.params.acr_values));
       let url: string;
       if (idp.kind === 'saml') {
-        ({ url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa }));
+        ({ url } = await sp.authnRequest(idp.saml, undefined, { interactionUid: details.uid, requireMfa, forceAuthn: asksFreshSignIn(details.params) }));
       } else {
         try {
           url = (await rp.authorizationUrl(idp.oidc, { interactionUid: details.uid, requireMfa })).href;
@@ -144,7 +146,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       if (dropped.length) ctx.state.log.warn({ idp: idp.id, dropped }, 'SAML attributes dropped (out of scope or malformed)');
       const subject = federatedIdentifier(kept, assertion.nameId, idp.facts);
       outcome = subject
-        ? { ok: { subject, claims: claimsFromAttributes(kept, idp.trustEmailVerified), mfa: assertion.authnContext === ACR_MFA } }
+        ? { ok: { subject, claims: claimsFromAttributes(kept, idp.trustEmailVerified), mfa: assertion.authnContext === ACR_MFA, authTime: authTimeOf(assertion) } }
         : { error: 'no_identifier' };
     } catch (err) {
       if (!(err instanceof SamlResponseError)) throw err;
@@ -212,12 +214,14 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     const taken = requestId ? await sp.takeOutcome(requestId, details.uid) : undefined;
     const idp = taken && s.federation.find(taken.idpEntityId);
     if (!taken || !idp) return renderErrorPage(ctx, 400, ctx.state.t('federation.error.unsolicited'));
-    await settle(ctx, details, requestId, idp, JSON.parse(taken.outcome) as Outcome);
+    await settle(ctx, details, requestId, idp, JSON.parse(taken.outcome) as Outcome, taken.requestedMfa);
   });
 
   /** An institution's checked answer (SAML or OIDC): its error page, the link offer, or the sign-in finished. */
-  async function settle(ctx: Context, details: Details, requestId: string, idp: FederatedIdp, outcome: Outcome) {
+  async function settle(ctx: Context, details: Details, requestId: string, idp: FederatedIdp, outcome: Outcome, requestedMfa = false) {
     const clientId = String(details.params.client_id);
+    // The institution cannot do the MFA asked for: once more without asking, then Porta's own second factor.
+    if ('error' in outcome && mfaRefused(requestedMfa, outcome.statusCode)) return federated.start(ctx, details, idp.id, { withoutMfa: true });
     if ('error' in outcome) {
       await s.audit.record({ action: 'login.failed', actor: 'anonymous', clientId, ip: ctx.ip, details: { reason: `federation.${outcome.error}`, idp: idp.id } });
       return renderFederationError(ctx, details.uid, idp.id, ctx.state.t(ERROR_MESSAGES[outcome.error], { institution: name(ctx, idp) }));
@@ -226,7 +230,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     const candidate = await accounts.linkCandidate(loginOf(idp, outcome.ok), idp.trustEmailVerified);
     if (candidate) {
       await sp.recordOutcome(requestId, JSON.stringify({ ok: { ...outcome.ok, offer: candidate.id } }));
-      return renderOffer(ctx, details.uid, requestId, candidate.email!, idp);
+      return renderOffer(ctx, details.uid, requestId, candidate, idp);
     }
     await finish(ctx, details, idp, outcome.ok);
   }
@@ -244,7 +248,8 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     return { requestId, idp, ok: outcome.ok, offer: outcome.ok.offer };
   }
 
-  // Link: the local account's password, under the same limits and lockout as a sign-in.
+  // Link: the local account's password, and its second factor when it has one (a stolen password alone must
+  // not open a path around it), under the same limits and lockout as a sign-in (src/mfa/reproof.ts).
   router.post('/interaction/:uid/saml/link', form, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -254,11 +259,12 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     if (!account?.passwordHash || account.status !== 'active') return finish(ctx, details, o.idp, o.ok);
     const password = field(ctx, 'password', 128, { trim: false }) ?? '';
     const clientId = String(details.params.client_id);
-    const result = await auth.checkSecret(account, ctx.ip, async () => Boolean(password) && (await s.hasher.verify(account.passwordHash, password)).ok);
-    if (result.kind !== 'ok') {
-      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: result.kind, step: 'federation_link' } });
+    const proof = await reproveForChange(s, auth, account, ctx.ip, { password, secondFactor: codeProof(s, account.id, field(ctx, 'code', 32) ?? ''), change: 'federation_link' });
+    if (!proof.ok) {
+      await s.audit.record({ action: 'login.failed', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { reason: proof.result.kind, step: 'federation_link' } });
       await sp.recordOutcome(o.requestId, JSON.stringify({ ok: o.ok }));
-      return renderOffer(ctx, details.uid, o.requestId, account.email ?? '', o.idp, delayMessage(ctx, s, result) ?? ctx.state.t('login.invalid'));
+      const wrong = (await s.secondFactors.has(account.id)) ? ctx.state.t('mfa.reproof.wrong') : ctx.state.t('login.invalid');
+      return renderOffer(ctx, details.uid, o.requestId, account, o.idp, delayMessage(ctx, s, proof.result) ?? wrong);
     }
     if (!(await accounts.link(account, loginOf(o.idp, o.ok), { ip: ctx.ip, clientId }))) {
       return renderFederationError(ctx, details.uid, o.idp.id, ctx.state.t('federation.link.failed', { institution: name(ctx, o.idp) }), 409);
@@ -271,7 +277,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       })));
     }
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: o.idp.id, mfa: o.ok.mfa, linked: true } });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(o.ok.mfa)) }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(o.ok.mfa), o.ok.authTime) }, { mergeWithLastSubmission: false });
   });
 
   // A separate account after all: the identity gets a federated account of its own.
@@ -282,10 +288,11 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
     if (o) await finish(ctx, details, o.idp, o.ok);
   });
 
-  function renderOffer(ctx: Context, uid: string, requestId: string, email: string, idp: FederatedIdp, error?: string) {
+  async function renderOffer(ctx: Context, uid: string, requestId: string, account: Account, idp: FederatedIdp, error?: string) {
+    const askCode = await s.secondFactors.has(account.id);
     ctx.status = error ? 400 : 200;
     ctx.type = 'html';
-    ctx.body = linkOfferPage(pageContext(ctx, ctx.path), { uid, requestId, email, institution: name(ctx, idp), error }).value;
+    ctx.body = linkOfferPage(pageContext(ctx, ctx.path), { uid, requestId, email: account.email ?? '', institution: name(ctx, idp), askCode, error }).value;
   }
 
   /** Signs in with the identity's account (made at its first sign-in), like a password sign-in ends. */
@@ -297,7 +304,7 @@ export function samlRoutes(provider: Provider, s: Services, issuer: string, auth
       return renderFederationError(ctx, details.uid, undefined, ctx.state.t('federation.error.disabled'), 403);
     }
     await s.audit.record({ action: 'login.succeeded', actor: `account:${account.id}`, accountId: account.id, clientId, ip: ctx.ip, details: { method: 'federated', idp: idp.id, mfa: ok.mfa, created } });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(ok.mfa)) }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: loginResult(s.clock, account.id, federatedAmr(ok.mfa), ok.authTime) }, { mergeWithLastSubmission: false });
   }
 
   return { router, federated };

@@ -39,9 +39,8 @@ export function createProvider(s: Services, issuer: string, jwks: Configuration[
       // The person code is one identifier for every service: a pairwise client (which must not be able to
       // link a person across sectors) does not get it.
       const pairwise = ctx.oidc?.client?.subjectType === 'pairwise';
-      // A federated account's profile is what its institution sent at the last sign-in.
-      const identity = account.userType === 'federated' ? await federated.identityOf(id) : undefined;
-      const fromInstitution = identity ? { ...identity.claims, idp: identity.idp } : {};
+      // A federated account's profile is what its institution sent at the last sign-in (its address excepted).
+      const fromInstitution = account.userType === 'federated' ? (await federated.profileClaims(id)) ?? {} : {};
       return { accountId: id, claims: () => ({ ...accountClaims(account), ...fromInstitution, ...(pairwise ? { person_code: undefined } : {}), sub: id }) };
     },
     // Stable for a person and a sector (restarts, key rotation), different across sectors, unguessable

@@ -11,6 +11,8 @@ import { startPorta, TEST_PASSWORD, type TestPorta } from './helpers/porta.js';
 import { SmtpCatcher } from './helpers/smtp.js';
 import { fixtureRp, type Rp } from './helpers/rp.js';
 import { TestSamlIdp, type TestUser } from './helpers/saml-idp.js';
+import { totp } from './helpers/totp.js';
+import { newTotpSecret } from '../src/mfa/totp.js';
 
 const EPPN = 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6';
 const MAIL = 'urn:oid:0.9.2342.19200300.100.1.3';
@@ -23,6 +25,8 @@ const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 let porta: TestPorta;
 let uni: TestSamlIdp;
 let other: TestSamlIdp;
+/** A registered institution of its own that shares University of Example's signing key (a hosted, multi-tenant IdP). */
+let twin: TestSamlIdp;
 let spMetadata: string;
 let partner: Rp;
 let library: Rp;
@@ -46,12 +50,15 @@ function person(over: Partial<TestUser> = {}): TestUser {
 beforeAll(async () => {
   uni = new TestSamlIdp('uni');
   other = new TestSamlIdp('other');
+  twin = new TestSamlIdp('twin', uni.key);
   const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'porta-federation-'));
   writeFileSync(join(dir, 'uni.xml'), uni.metadataXml());
   writeFileSync(join(dir, 'other.xml'), other.metadataXml({ en: 'Other University' }, ['other.example']));
+  writeFileSync(join(dir, 'twin.xml'), twin.metadataXml({ en: 'Twin College' }, ['twin.example']));
   writeFileSync(join(dir, 'federation.json'), JSON.stringify({
     saml: [
       { metadata: 'uni.xml', trustEmailVerified: true },
+      { metadata: 'twin.xml' },
       { metadata: 'other.xml', displayNames: { en: 'Another University', it: 'Un\'altra Università' } },
     ],
   }));
@@ -144,6 +151,15 @@ describe('signing in with one\'s institution', () => {
     const refused = await browser.submit(page, /\/login$/, { login: String(tokens.claims()!.person_code), password: 'anything-at-all-1' });
     expect(refused.status).toBe(200);
     expect(alertText(refused.body)).toBe('Invalid username or password');
+    // However many tries: no lockout counts, no lock, and no lock mail offering a reset it cannot use.
+    const personCode = String(tokens.claims()!.person_code);
+    let last = refused;
+    for (let i = 1; i < porta.services.config.loginLockoutThreshold; i++) last = await browser.submit(last, /\/login$/, { login: personCode, password: `anything-at-all-${i + 1}` });
+    expect(alertText(last.body)).toBe('Invalid username or password');
+    const row = await porta.services.db('accounts').where({ id: tokens.claims()!.sub }).first('failed_logins', 'locked_until');
+    expect(Number(row.failed_logins)).toBe(0);
+    expect(row.locked_until).toBeNull();
+    expect((await porta.services.audit.list({ accountId: tokens.claims()!.sub })).map((e) => e.action)).not.toContain('account.locked');
   });
 
   test('idp_hint=<entityID> goes straight to that institution; an unknown one says so and offers the other ways', async () => {
@@ -191,6 +207,60 @@ describe('signing in with one\'s institution', () => {
     expect(single.done.url).toMatch(/\/second_factor$/);
     expect(single.done.body).toContain('Tuition fees asks for two-factor authentication: besides signing in with your institution, a code from an app on your phone.');
     expect(single.done.location).toBeUndefined();
+  });
+
+  test('an institution that cannot do the MFA asked for (NoAuthnContext) is asked once more without it; Porta\'s own second factor follows', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await tuition.authorize({ scope: 'openid' })).url), uni);
+    expect(TestSamlIdp.requestXml(redirect)).toContain('RequestedAuthnContext');
+    const first = await uni.receive(spMetadata, redirect);
+    const back = await postToAcs(browser, redirect, uni.failure(first.sp, first.requestId, 'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext'));
+    // Straight back to the institution, with a plain request this time.
+    expect(back.status).toBe(303);
+    expect(back.location!.startsWith(`${uni.ssoUrl}?`)).toBe(true);
+    expect(TestSamlIdp.requestXml(back.location!)).not.toContain('RequestedAuthnContext');
+    const second = await uni.receive(spMetadata, back.location!);
+    const done = await postToAcs(browser, back.location!, await uni.respond(second.sp, second.requestId, person()));
+    expect(done.url).toMatch(/\/second_factor$/);
+    expect(done.body).toContain('Tuition fees asks for two-factor authentication');
+
+    // A refusal of the plain request is shown, not restarted again.
+    const browser2 = new Browser(porta.issuer);
+    const redirect2 = await chooseInstitution(browser2, await browser2.go((await tuition.authorize({ scope: 'openid' })).url), uni);
+    const a = await uni.receive(spMetadata, redirect2);
+    const plain = await postToAcs(browser2, redirect2, uni.failure(a.sp, a.requestId, 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed'));
+    const b = await uni.receive(spMetadata, plain.location!);
+    const page = await postToAcs(browser2, plain.location!, uni.failure(b.sp, b.requestId, 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed'));
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toBe('University of Example did not sign you in: the sign-in was cancelled or failed there.');
+  });
+
+  test('prompt=login asks the institution for a fresh sign-in (ForceAuthn) and refuses a reused one; auth_time is when the person signed in there', async () => {
+    const hourAgo = new Date(Date.now() - 3600_000);
+    // Without prompt=login: no ForceAuthn, the institution's SSO session is fine, and auth_time says when it began.
+    const browser = new Browser(porta.issuer);
+    const pending = await partner.authorize({ scope: 'openid' });
+    const redirect = await chooseInstitution(browser, await browser.go(pending.url), uni);
+    expect(TestSamlIdp.requestXml(redirect)).not.toContain('ForceAuthn');
+    const first = await uni.receive(spMetadata, redirect);
+    const done = await postToAcs(browser, redirect, await uni.respond(first.sp, first.requestId, person(), { authnInstant: hourAgo }));
+    const tokens = await partner.callback((await throughConsent(browser, done)).location!, pending);
+    expect(tokens.claims()!.auth_time).toBe(Math.floor(hourAgo.getTime() / 1000));
+
+    // With prompt=login: ForceAuthn; an answer from the hour-old session is refused, a fresh one is taken.
+    const pending2 = await partner.authorize({ scope: 'openid', prompt: 'login' });
+    const browser2 = new Browser(porta.issuer);
+    const redirect2 = await chooseInstitution(browser2, await browser2.go(pending2.url), uni);
+    expect(TestSamlIdp.requestXml(redirect2)).toContain('ForceAuthn="true"');
+    const second = await uni.receive(spMetadata, redirect2);
+    const reused = await postToAcs(browser2, redirect2, await uni.respond(second.sp, second.requestId, person(), { authnInstant: hourAgo }));
+    expect(reused.status).toBe(400);
+    expect(alertText(reused.body)).toContain('arrived too late');
+    const retry = await browser2.submit(reused, /\/saml$/);
+    const third = await uni.receive(spMetadata, retry.location!);
+    const fresh = await postToAcs(browser2, retry.location!, await uni.respond(third.sp, third.requestId, person()));
+    const tokens2 = await partner.callback((await throughConsent(browser2, fresh)).location!, pending2);
+    expect(tokens2.claims()!.auth_time).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 60);
   });
 
   test('a service with allowed_idps offers and accepts only those institutions, also to an existing session', async () => {
@@ -251,6 +321,25 @@ describe('signing in with one\'s institution', () => {
     expect((await federatedSignIn(partner, user)).done.body).toContain('You already have an account');
   });
 
+  test('linking to a local account with a second factor asks that factor too: the password alone does not link', async () => {
+    const local = await porta.createAccount({ email: 'guarded@uni.example' });
+    const secret = newTotpSecret();
+    await porta.services.secondFactors.addTotp(local.id, 'Phone', secret, Math.floor(porta.clock.now() / 30000) - 2);
+    const user = person();
+    user.attributes[MAIL] = ['guarded@uni.example'];
+    const { browser, pending, done } = await federatedSignIn(partner, user);
+    expect(done.body).toContain('<label for="code">Code from your app, or a recovery code</label>');
+    const passwordOnly = await browser.submit(done, /\/saml\/link$/, { password: TEST_PASSWORD });
+    expect(passwordOnly.status).toBe(400);
+    expect(alertText(passwordOnly.body)).toBe('The password or the code is not correct, or the code was already used.');
+    expect(await porta.services.db('federated_identities').where({ account_id: local.id }).first()).toBeUndefined();
+    // The wrong attempt counted toward the account's lockout, like a wrong sign-in.
+    expect((await porta.services.audit.list({ accountId: local.id })).map((e) => e.action)).toContain('mfa.reproof_failed');
+    const linked = await browser.submit(passwordOnly, /\/saml\/link$/, { password: TEST_PASSWORD, code: totp(secret, porta.clock.now()) });
+    const tokens = await partner.callback((await throughConsent(browser, linked)).location!, pending);
+    expect(tokens.claims()!.sub).toBe(local.id);
+  });
+
   test('declining the offer makes a separate federated account, which keeps no address of its own (nothing merged)', async () => {
     const local = await porta.createAccount({ email: 'shared@uni.example' });
     const user = person();
@@ -274,6 +363,36 @@ describe('signing in with one\'s institution', () => {
     user.attributes[MAIL] = ['untrusted@other.example'];
     const { done } = await federatedSignIn(partner, user, { idp: other });
     expect(done.body).not.toContain('You already have an account');
+  });
+
+  test('relying services get only the address the account holds: not another account\'s, not an unverified or malformed one, which is not stored either', async () => {
+    /** Signs in through `idp` asserting `mail`: the account and the claims the partner tool gets. */
+    async function signInWith(idp: TestSamlIdp, mail: string) {
+      const user = person();
+      user.attributes[MAIL] = [mail];
+      const { browser, pending, done } = await federatedSignIn(partner, user, { idp });
+      const page = done.body.includes('You already have an account') ? await browser.submit(done, /\/saml\/separate$/) : done;
+      const tokens = await partner.callback((await throughConsent(browser, page)).location!, pending);
+      const idToken = tokens.claims()!;
+      return { account: await porta.services.accounts.findById(idToken.sub), idToken, userinfo: await oidc.fetchUserInfo(partner.config, tokens.access_token, idToken.sub) };
+    }
+    // A trusted institution asserting an address another account holds (the person went on separately).
+    await porta.createAccount({ email: 'held@uni.example' });
+    const held = await signInWith(uni, 'held@uni.example');
+    expect(held.account).toMatchObject({ email: null });
+    expect(held.idToken.email).toBeUndefined();
+    expect(held.userinfo.email).toBeUndefined();
+    expect(held.userinfo.email_verified).toBeUndefined();
+    // An institution not trusted for mail: its address is neither stored (the real owner can still register it) nor passed on.
+    const untrusted = await signInWith(other, 'someone@other.example');
+    expect(untrusted.account).toMatchObject({ email: null });
+    expect(untrusted.userinfo.email).toBeUndefined();
+    expect(untrusted.userinfo.idp).toBe(other.entityId);
+    expect(await porta.services.accounts.findByEmail('someone@other.example')).toBeUndefined();
+    // A trusted institution's malformed address (two recipients) is refused like at registration.
+    const malformed = await signInWith(uni, 'a@uni.example, b@uni.example');
+    expect(malformed.account).toMatchObject({ email: null });
+    expect(malformed.userinfo.email).toBeUndefined();
   });
 
   test('a service that does not need two factors does not ask the institution for any authentication context', async () => {
@@ -321,6 +440,38 @@ describe('what the institution sends that Porta refuses', () => {
     const elsewhere = uni.serviceProvider(spMetadata.replace(/entityID="[^"]+"/, 'entityID="https://sp.elsewhere.example/sp"'));
     const page = await postToAcs(browser, redirect, await uni.respond(elsewhere, requestId, person()));
     expect(alertText(page.body)).toContain('could not be verified');
+  });
+
+  test('another registered institution signing with the same key cannot answer a request sent to University of Example', async () => {
+    const browser = new Browser(porta.issuer);
+    const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+    const { requestId, sp } = await twin.receive(spMetadata, redirect);
+    const page = await postToAcs(browser, redirect, await twin.respond(sp, requestId, person()));
+    expect(page.status).toBe(400);
+    expect(alertText(page.body)).toContain('The answer from University of Example could not be verified');
+    // Nor with only the Response's Issuer wrong (the assertion's right).
+    const browser2 = new Browser(porta.issuer);
+    const redirect2 = await chooseInstitution(browser2, await browser2.go((await partner.authorize()).url), uni);
+    const second = await uni.receive(spMetadata, redirect2);
+    const page2 = await postToAcs(browser2, redirect2, await uni.respond(second.sp, second.requestId, person(), { responseIssuer: twin.entityId }));
+    expect(alertText(page2.body)).toContain('could not be verified');
+  });
+
+  test('a response addressed to another ACS (Destination or bearer Recipient) is refused; one without Destination is taken', async () => {
+    const elsewhere = 'https://staging.porta.example/saml/acs';
+    for (const [options, refused] of [[{ destination: elsewhere }, true], [{ recipient: elsewhere }, true], [{ destination: null }, false]] as const) {
+      const browser = new Browser(porta.issuer);
+      const pending = await partner.authorize();
+      const redirect = await chooseInstitution(browser, await browser.go(pending.url), uni);
+      const { requestId, sp } = await uni.receive(spMetadata, redirect);
+      const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, person(), options));
+      if (refused) {
+        expect(page.status).toBe(400);
+        expect(alertText(page.body)).toContain('could not be verified');
+      } else {
+        expect((await throughConsent(browser, page)).location).toMatch(/^http:\/\/rp\.test\/partner\/cb\?code=/);
+      }
+    }
   });
 
   test('an expired assertion (issued ten minutes ago, valid five): a page on time, never a 500', async () => {
@@ -379,6 +530,31 @@ describe('what the institution sends that Porta refuses', () => {
     const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, { nameId: 'one-time-123', nameIdFormat: TRANSIENT, attributes: { [GIVEN]: ['Zoe'] } }));
     expect(alertText(page.body)).toBe('University of Example did not send an identifier for you, so we could not recognise you next time. Ask your institution to release a persistent identifier to this service, or choose another way to sign in.');
     expect(await porta.services.db('accounts').where({ given_name: 'Zoe' }).count({ n: '*' }).then((r) => Number(r[0]!.n))).toBe(0);
+  });
+
+  test('an identifier that is too long, or sent with several values, is refused with the no-identifier page (never a 500)', async () => {
+    const subjectId = 'urn:oasis:names:tc:SAML:attribute:subject-id';
+    for (const user of [
+      person({ nameId: 'x'.repeat(600) }),
+      { ...person(), attributes: { ...person().attributes, [subjectId]: ['one@uni.example', 'two@uni.example'] } },
+    ]) {
+      const browser = new Browser(porta.issuer);
+      const redirect = await chooseInstitution(browser, await browser.go((await partner.authorize()).url), uni);
+      const { requestId, sp } = await uni.receive(spMetadata, redirect);
+      const page = await postToAcs(browser, redirect, await uni.respond(sp, requestId, user));
+      expect(page.status).toBe(400);
+      expect(alertText(page.body)).toContain('University of Example did not send an identifier for you');
+    }
+  });
+
+  test('a home organisation that is not one of the institution\'s scopes is dropped', async () => {
+    const user = person();
+    user.attributes[SCHAC_HOME] = ['other.example'];
+    const { browser, pending, done } = await federatedSignIn(partner, user);
+    const tokens = await partner.callback((await throughConsent(browser, done)).location!, pending);
+    const claims = await oidc.fetchUserInfo(partner.config, tokens.access_token, tokens.claims()!.sub);
+    expect(claims.idp).toBe(uni.entityId);
+    expect(claims.schac_home_organization).toBeUndefined();
   });
 
   test('the person cancels at the institution (AuthnFailed): the institution is named, in Italian for an Italian page', async () => {

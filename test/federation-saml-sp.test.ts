@@ -65,6 +65,7 @@ describe('SAML SP against a samlify IdP', () => {
       nameId: { value: 'opaque-persistent-id-42', format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' },
       attributes: user.attributes,
       authnContext: 'https://refeds.org/profile/mfa',
+      authnInstant: expect.any(Number),
     });
 
     // The same response again (a replay) is refused.

@@ -14,6 +14,7 @@ import * as m009 from './009_federation.js';
 import * as m010 from './010_one_active_key.js';
 import * as m011 from './011_federated_identities.js';
 import * as m012 from './012_oidc_requests.js';
+import * as m013 from './013_saml_request_mfa.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '010_one_active_key': m010,
   '011_federated_identities': m011,
   '012_oidc_requests': m012,
+  '013_saml_request_mfa': m013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

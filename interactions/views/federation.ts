@@ -46,7 +46,7 @@ ${v.entityId ? html`<form method="post" action="/interaction/${v.uid}/saml">
 }
 
 /** A new institution identity whose address is a local account's: link by that account's password, or stay separate. */
-export function linkOfferPage(page: PageContext, v: { uid: string; requestId: string; email: string; institution: string; error?: string }): SafeHtml {
+export function linkOfferPage(page: PageContext, v: { uid: string; requestId: string; email: string; institution: string; askCode?: boolean; error?: string }): SafeHtml {
   const { t } = page;
   return layout(page, t('federation.link.title'), html`
 <h1>${t('federation.link.title')}</h1>
@@ -57,6 +57,8 @@ ${v.error ? html`<div class="alert" role="alert" id="form-error">${v.error}</div
   <input type="hidden" name="request" value="${v.requestId}">
   <label for="password">${t('federation.link.password')}</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128"${v.error ? trusted(' aria-invalid="true" aria-describedby="form-error"') : ''}>
+  ${v.askCode ? html`<label for="code">${t('mfa.reproof.code_label')}</label>
+  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength="32">` : ''}
   <button type="submit" class="primary">${t('federation.link.submit')}</button>
 </form>
 <form method="post" action="/interaction/${v.uid}/saml/separate" class="secondary">

@@ -41,7 +41,10 @@ export class Authenticator {
     const attemptKey = account ? account.id : `login:${login.normalize('NFKC').trim().toLowerCase()}`;
     await this.lockout.spendAttempt(attemptKey);
 
-    if (!account) {
+    // No account, or one without a password (federated): the same hash's cost and the same answer. An account
+    // without a password collects no lockout counts (nobody can guess what is not there) and so never gets a
+    // lock mail offering a reset it cannot use.
+    if (!account?.passwordHash) {
       await s.hasher.verify(undefined, password);
       return { kind: 'invalid' };
     }

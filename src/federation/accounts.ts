@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Account } from '../accounts/account.js';
+import { checkEmail } from '../accounts/validation.js';
 import type { Services } from '../services.js';
 import { DuplicateError } from '../storage/accounts.js';
 import { isUniqueViolation, type Db } from '../storage/db.js';
@@ -76,21 +77,25 @@ export class FederatedAccounts {
   }
 
   /**
-   * The institution's address becomes the account's (where Porta mails codes and notices) unless another
-   * account holds it: then nothing is merged or moved, the account keeps what it had (linking is a person's
-   * explicit act, never automatic). The claims keep the institution's address either way.
+   * The institution's address becomes the account's (where Porta mails codes and notices) only when the
+   * institution is trusted to have verified it (trustEmailVerified: email_verified in the claims) and it is
+   * an address registration would accept. An unverified one is kept out of the account: stored, it would
+   * squat the address (the unique index refuses its real owner) and Porta would mail it; the account then
+   * has no address until the person sets one up (a mail code to it proves it). Nor does it go into the
+   * claims (profileClaims): relying services only see the account's own address. When another account
+   * holds it, nothing is merged or moved, the account keeps what it had (linking is an explicit act).
    */
   private async syncEmail(account: Account, claims: FederatedClaims): Promise<Account> {
-    const email = typeof claims.email === 'string' ? claims.email : undefined;
-    const verified = claims.email_verified === true;
-    if (!email || (account.email === email && account.emailVerified === verified)) return account;
+    const checked = typeof claims.email === 'string' && claims.email_verified === true ? checkEmail(claims.email) : undefined;
+    const email = checked?.value;
+    if (!email || (account.email === email && account.emailVerified)) return account;
     try {
-      await this.s.accounts.setEmail(account.id, email, { verified });
+      await this.s.accounts.setEmail(account.id, email, { verified: true });
     } catch (err) {
       if (err instanceof DuplicateError) return account;
       throw err;
     }
-    return { ...account, email, emailVerified: verified };
+    return { ...account, email, emailVerified: true };
   }
 
   /**
@@ -140,6 +145,18 @@ export class FederatedAccounts {
   async identities(accountId: string): Promise<{ id: string; idp: string; subject: string; createdAt: number; lastLoginAt: number }[]> {
     const rows = (await this.s.db('federated_identities').where({ account_id: accountId }).orderBy('last_login_at', 'desc')) as IdentityRow[];
     return rows.map((r) => ({ id: r.id, idp: r.idp, subject: r.subject, createdAt: Number(r.created_at), lastLoginAt: Number(r.last_login_at) }));
+  }
+
+  /**
+   * What a federated account's claims take from its institution (the last sign-in's), `idp` included:
+   * never `email` / `email_verified`, which come from the account row only (what Porta holds and knows
+   * to be verified), so that an institution cannot hand relying services an address it does not own.
+   */
+  async profileClaims(accountId: string): Promise<FederatedClaims | undefined> {
+    const identity = await this.identityOf(accountId);
+    if (!identity) return undefined;
+    const { email: _email, email_verified: _verified, ...claims } = identity.claims;
+    return { ...claims, idp: identity.idp };
   }
 
   /** The institution an account signed in with last, and the claims it sent then. */

@@ -69,15 +69,22 @@ export function friendlyAttributes(raw: Readonly<Record<string, readonly string[
   return out;
 }
 
-/** Values that are bounded, printable, and (for scoped attributes) in a declared scope; the dropped ones are named. */
+// eslint-disable-next-line no-control-regex
+const usable = (value: string) => value.length > 0 && value.length <= MAX_VALUE_LENGTH && !/[\u0000-\u001f\u007f]/.test(value);
+
+/**
+ * Values that are bounded, printable, and (for scoped attributes) in a declared scope; schacHomeOrganization
+ * only when it is itself one of the declared scopes (relying services tell the institution by it, so an IdP
+ * must not claim another's). The dropped ones are named.
+ */
 export function checkedAttributes(attributes: Attributes, idp: IdpFacts): { kept: Record<string, string[]>; dropped: string[] } {
   const scopes = new Set(idp.scopes.map((s) => s.toLowerCase()));
   const kept: Record<string, string[]> = {};
   const dropped: string[] = [];
   for (const [name, values] of Object.entries(attributes)) {
     const good = values.slice(0, MAX_VALUES).filter((value) => {
-      // eslint-disable-next-line no-control-regex
-      if (value.length === 0 || value.length > MAX_VALUE_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) return false;
+      if (!usable(value)) return false;
+      if (name === 'schacHomeOrganization') return scopes.has(value.toLowerCase());
       if (!SCOPED.has(name)) return true;
       const at = value.lastIndexOf('@');
       return at > 0 && scopes.has(value.slice(at + 1).toLowerCase());
@@ -91,17 +98,20 @@ export function checkedAttributes(attributes: Attributes, idp: IdpFacts): { kept
 /**
  * The person's stable identifier at the institution, in the issue's order; undefined when only a transient
  * NameID (or nothing usable) came, which the caller refuses with "the institution sent no identifier".
+ * The first kind present decides: several values of it, or a NameID that is too long or not printable,
+ * are refused too, rather than picking one value or falling to another kind (which would name the same
+ * person differently from one sign-in to the next).
  */
 export function federatedIdentifier(attributes: Attributes, nameId: NameId | undefined, idp: IdpFacts): string | undefined {
-  const first = (name: string): string | undefined => attributes[name]?.[0];
-  return (
-    first('subject-id') ??
-    first('pairwise-id') ??
-    (nameId && nameId.format === PERSISTENT && nameId.value ? nameId.value : undefined) ??
-    first('eduPersonUniqueId') ??
-    (idp.eppnNeverReassigned ? first('eduPersonPrincipalName') : undefined) ??
-    first('eduPersonTargetedID')
-  );
+  const values = (name: string): readonly string[] | undefined => (attributes[name]?.length ? attributes[name] : undefined);
+  const chosen =
+    values('subject-id') ??
+    values('pairwise-id') ??
+    (nameId && nameId.format === PERSISTENT && nameId.value ? [nameId.value] : undefined) ??
+    values('eduPersonUniqueId') ??
+    (idp.eppnNeverReassigned ? values('eduPersonPrincipalName') : undefined) ??
+    values('eduPersonTargetedID');
+  return chosen?.length === 1 && usable(chosen[0]!) ? chosen[0] : undefined;
 }
 
 /** Claims from checked attributes; `email_verified` only when the source is trusted to have verified mail. */

@@ -19,8 +19,13 @@ export interface TestUser {
   authnContext?: string;
 }
 
-/** When the IdP says it issued the response (default now): an old one makes an expired assertion. */
-export interface ResponseOptions { issuedAt?: Date }
+/**
+ * `issuedAt`: when the IdP says it issued the response (default now): an old one makes an expired assertion.
+ * `destination` (null: none), `recipient`: the Response's Destination and the bearer Recipient, default the SP's ACS.
+ * `responseIssuer`: the Response's own Issuer, default this IdP (the assertion's is always this IdP).
+ * `authnInstant`: when the person signed in at the IdP (default `issuedAt`): an older one is an SSO session reused.
+ */
+export interface ResponseOptions { issuedAt?: Date; destination?: string | null; recipient?: string; responseIssuer?: string; authnInstant?: Date }
 
 const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -103,18 +108,23 @@ export class TestSamlIdp {
     const acs = sp.entityMeta.getAssertionConsumerService('post') as string;
     const attributes = Object.entries(user.attributes).map(([name, values]) =>
       `<saml:Attribute Name="${xmlText(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">${values.map((v) => `<saml:AttributeValue xsi:type="xs:string">${xmlText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`).join('');
-    const authn = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${Date.now()}"><saml:AuthnContext><saml:AuthnContextClassRef>${xmlText(user.authnContext ?? 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport')}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
+    const authn = `<saml:AuthnStatement AuthnInstant="${(options.authnInstant ?? now).toISOString()}" SessionIndex="_s${Date.now()}"><saml:AuthnContext><saml:AuthnContextClassRef>${xmlText(user.authnContext ?? 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport')}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
     const id = `_r${Math.random().toString(16).slice(2)}`;
-    const response = await this.idp.createLoginResponse(sp, { extract: { request: { id: inResponseTo } } }, 'post', {}, (template: string) => ({
+    const response = await this.idp.createLoginResponse(sp, { extract: { request: { id: inResponseTo } } }, 'post', {}, (samlifyTemplate: string) => {
+      // The Response's Issuer is the first one, before the Status; the assertion's follows.
+      let template = options.responseIssuer === undefined ? samlifyTemplate : samlifyTemplate.replace('<saml:Issuer>{Issuer}</saml:Issuer><samlp:Status>', `<saml:Issuer>${xmlText(options.responseIssuer)}</saml:Issuer><samlp:Status>`);
+      if (options.destination === null) template = template.replace(' Destination="{Destination}"', '');
+      return {
       id,
       context: samlify.SamlLib.replaceTagsByValue(template, {
-        ID: id, AssertionID: `_a${Math.random().toString(16).slice(2)}`, Destination: acs, Audience: sp.entityMeta.getEntityID(), SubjectRecipient: acs,
+        ID: id, AssertionID: `_a${Math.random().toString(16).slice(2)}`, Destination: options.destination ?? acs, Audience: sp.entityMeta.getEntityID(), SubjectRecipient: options.recipient ?? acs,
         Issuer: this.entityId, IssueInstant: now.toISOString(), StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
         ConditionsNotBefore: now.toISOString(), ConditionsNotOnOrAfter: later, SubjectConfirmationDataNotOnOrAfter: later,
         NameIDFormat: user.nameIdFormat ?? 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', NameID: user.nameId, InResponseTo: inResponseTo,
       // replaceTagsByValue escapes what it puts in: the two statements are XML, put in after it.
       }).replace('{AuthnStatement}', authn).replace('{AttributeStatement}', `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>`),
-    }));
+      };
+    });
     return response.context;
   }
 }

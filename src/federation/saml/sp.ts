@@ -2,7 +2,9 @@
  * Porta's SAML SP protocol core, on @node-saml/node-saml (no XML signature or crypto code of our own):
  * a signed AuthnRequest over HTTP-Redirect (RSA-SHA256) whose ID is stored single-use with an expiry,
  * and the check of the IdP's HTTP-POST response — signature with the IdP's metadata certificate,
- * issuer, audience, destination, time with bounded skew, InResponseTo the request this browser sent.
+ * issuer, audience, destination and recipient, time with bounded skew, InResponseTo the request this
+ * browser sent. node-saml checks signature, audience, time and InResponseTo; issuer, destination and
+ * recipient are checked here (checkAddressing), on the XML node-saml has already verified.
  * No HTTP here: interactions/ calls it.
  */
 import { randomBytes } from 'node:crypto';
@@ -35,6 +37,8 @@ export interface SamlAssertion {
   attributes: Record<string, string[]>;
   /** AuthnContextClassRef of the assertion, e.g. https://refeds.org/profile/mfa. */
   authnContext: string | undefined;
+  /** When the person signed in at the IdP (AuthnStatement@AuthnInstant, epoch ms), capped at our now. */
+  authnInstant: number | undefined;
 }
 
 const pem = (base64: string) => `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
@@ -49,7 +53,7 @@ export class SamlSp {
     private readonly requestTtlMs: number,
   ) {}
 
-  private async saml(idp: SamlIdp, cacheProvider: CacheProvider, o: { decryptionKey?: string; requireMfa?: boolean; requestId?: string } = {}): Promise<SAML> {
+  private async saml(idp: SamlIdp, cacheProvider: CacheProvider, o: { decryptionKey?: string; requireMfa?: boolean; forceAuthn?: boolean; requestId?: string } = {}): Promise<SAML> {
     const [signing] = await this.keys.privateKeys('signing');
     const [encryption] = await this.keys.privateKeys('encryption');
     if (!signing || !encryption) throw new Error('SAML SP keys are missing: they are generated at start');
@@ -75,6 +79,8 @@ export class SamlSp {
       disableRequestedAuthnContext: !o.requireMfa,
       authnContext: [ACR_MFA],
       racComparison: 'exact',
+      // The service asked for a fresh sign-in (prompt=login, max_age): the IdP must not reuse its SSO session.
+      forceAuthn: Boolean(o.forceAuthn),
       cacheProvider,
       ...(o.requestId ? { generateUniqueId: () => o.requestId! } : {}),
     });
@@ -92,11 +98,11 @@ export class SamlSp {
   }
 
   /** The outcome recorded for the interaction's request, taken once (a second GET finds nothing). */
-  async takeOutcome(id: string, interactionUid: string): Promise<{ idpEntityId: string; outcome: string } | undefined> {
-    const row = (await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').first()) as { idp_entity_id: string; outcome: string } | undefined;
+  async takeOutcome(id: string, interactionUid: string): Promise<{ idpEntityId: string; outcome: string; requestedMfa: boolean } | undefined> {
+    const row = (await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').first()) as { idp_entity_id: string; outcome: string; requested_mfa: boolean | number } | undefined;
     if (!row) return undefined;
     const taken = await this.db('saml_requests').where({ id, interaction_uid: interactionUid }).whereNotNull('outcome').update({ outcome: null });
-    return taken === 1 ? { idpEntityId: row.idp_entity_id, outcome: row.outcome } : undefined;
+    return taken === 1 ? { idpEntityId: row.idp_entity_id, outcome: row.outcome, requestedMfa: Boolean(row.requested_mfa) } : undefined;
   }
 
   /** Deletes requests past their lifetime (answered or not): run by the expiry sweep. */
@@ -108,18 +114,18 @@ export class SamlSp {
    * The IdP's address carrying a signed AuthnRequest, stored with the interaction it was sent for
    * (`interactionUid`); `requireMfa` asks the IdP for REFEDS MFA. `relayState` undefined: the request's ID.
    */
-  async authnRequest(idp: SamlIdp, relayState?: string, o: { interactionUid?: string; requireMfa?: boolean } = {}): Promise<{ url: string; requestId: string }> {
+  async authnRequest(idp: SamlIdp, relayState?: string, o: { interactionUid?: string; requireMfa?: boolean; forceAuthn?: boolean } = {}): Promise<{ url: string; requestId: string }> {
     // Our own ID (node-saml's form), so that it can also be the RelayState the ACS finds the request by.
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const now = this.clock.now();
     const url = await (await this.saml(idp, {
       saveAsync: async (id) => {
-        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, interaction_uid: o.interactionUid ?? null, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null });
+        await this.db('saml_requests').insert({ id, idp_entity_id: idp.entityId, interaction_uid: o.interactionUid ?? null, created_at: now, expires_at: now + this.requestTtlMs, consumed_at: null, requested_mfa: Boolean(o.requireMfa), force_authn: Boolean(o.forceAuthn) });
         return { value: String(now), createdAt: now };
       },
       getAsync: async () => null,
       removeAsync: async () => null,
-    }, { requireMfa: o.requireMfa, requestId })).getAuthorizeUrlAsync(relayState ?? requestId, undefined, {});
+    }, { requireMfa: o.requireMfa, forceAuthn: o.forceAuthn, requestId })).getAuthorizeUrlAsync(relayState ?? requestId, undefined, {});
     return { url, requestId };
   }
 
@@ -130,7 +136,7 @@ export class SamlSp {
   async acceptResponse(idp: SamlIdp, expectedRequestId: string | undefined, samlResponse: string): Promise<SamlAssertion> {
     const now = this.clock.now();
     const row = expectedRequestId
-      ? (await this.db('saml_requests').where({ id: expectedRequestId, idp_entity_id: idp.entityId }).first()) as { created_at: number | string; expires_at: number | string; consumed_at: number | string | null } | undefined
+      ? (await this.db('saml_requests').where({ id: expectedRequestId, idp_entity_id: idp.entityId }).first()) as { created_at: number | string; expires_at: number | string; consumed_at: number | string | null; force_authn: boolean | number } | undefined
       : undefined;
     if (row && row.consumed_at !== null) throw new SamlResponseError('replayed', 'this response was already used');
     const usable = row && Number(row.expires_at) > now;
@@ -159,15 +165,71 @@ export class SamlSp {
       }
     }
     if (!profile) throw new SamlResponseError('invalid', 'no assertion in the response');
+    checkAddressing(profile, idp.entityId, this.acsUrl);
+    const assertionXml = profile.getAssertionXml?.() ?? '';
+    const authnInstant = authnInstantOf(assertionXml);
+    // Asked for a fresh sign-in, answered with one from before the request: the IdP reused its session.
+    if (row?.force_authn && authnInstant !== undefined && authnInstant < Number(row.created_at) - CLOCK_SKEW_MS) {
+      throw new SamlResponseError('expired', 'ForceAuthn was asked, the AuthnInstant is older than the request');
+    }
     const spent = await this.db('saml_requests').where({ id: expectedRequestId }).whereNull('consumed_at').update({ consumed_at: now });
     if (spent !== 1) throw new SamlResponseError('replayed', 'this response was already used');
     return {
       idpEntityId: idp.entityId,
       nameId: profile.nameID ? { value: profile.nameID, format: profile.nameIDFormat ?? '' } : undefined,
       attributes: attributesOf(profile),
-      authnContext: authnContextOf(profile.getAssertionXml?.() ?? ''),
+      authnContext: authnContextOf(assertionXml),
+      authnInstant: authnInstant === undefined ? undefined : Math.min(authnInstant, now),
     };
   }
+}
+
+const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+
+/**
+ * What node-saml 5 does not check on a POST response: that it comes from the IdP the request was sent to,
+ * and was meant for this ACS. Without the issuer check, another registered IdP sharing a signing key
+ * (hosted, multi-tenant IdPs) could answer a request sent to this one; without destination and recipient,
+ * a response for another ACS of the same entityID (staging vs production) would be taken here.
+ * - the (signed) assertion's Issuer, and the Response's Issuer when present, must be the IdP's entityID;
+ * - Response@Destination, when present, must be our ACS URL: SAML (bindings §3.5.5.2) makes it mandatory
+ *   only for a signed Response, and IdPs that sign just the assertion may leave it out, as Shibboleth SP allows;
+ * - a bearer SubjectConfirmation whose SubjectConfirmationData@Recipient is our ACS URL must be in the signed
+ *   assertion (mandatory in the Web Browser SSO profile).
+ */
+function checkAddressing(profile: Profile, idpEntityId: string, acsUrl: string): void {
+  if (profile.issuer !== idpEntityId) throw new SamlResponseError('invalid', 'the assertion\'s issuer is not the IdP the request was sent to');
+  const response = new DOMParser({ onError: () => undefined }).parseFromString(profile.getSamlResponseXml?.() ?? '', 'application/xml').documentElement;
+  if (!response || response.localName !== 'Response') throw new SamlResponseError('invalid', 'no Response element');
+  const responseIssuer = Array.from(response.getElementsByTagNameNS(ASSERTION_NS, 'Issuer')).find((e) => e.parentNode === response);
+  if (responseIssuer && responseIssuer.textContent?.trim() !== idpEntityId) throw new SamlResponseError('invalid', 'the response\'s issuer is not the IdP the request was sent to');
+  if (response.hasAttribute('Destination') && response.getAttribute('Destination') !== acsUrl) throw new SamlResponseError('invalid', 'the response\'s Destination is not this ACS');
+  const assertion = new DOMParser({ onError: () => undefined }).parseFromString(profile.getAssertionXml?.() ?? '', 'application/xml');
+  const forUs = Array.from(assertion.getElementsByTagNameNS(ASSERTION_NS, 'SubjectConfirmation'))
+    .filter((c) => c.getAttribute('Method') === BEARER)
+    .some((c) => Array.from(c.getElementsByTagNameNS(ASSERTION_NS, 'SubjectConfirmationData')).some((d) => d.getAttribute('Recipient') === acsUrl));
+  if (!forUs) throw new SamlResponseError('invalid', 'no bearer subject confirmation with this ACS as Recipient');
+}
+
+/**
+ * Whether an error status answering a request for REFEDS MFA means "not this way" rather than "not you":
+ * an IdP without MFA answers NoAuthnContext (or RequestUnsupported, or, some, AuthnFailed). Then the sign-in
+ * restarts once without RequestedAuthnContext, and Porta's own second factor follows.
+ */
+export function mfaRefused(requestedMfa: boolean, statusCode: string | undefined): boolean {
+  return requestedMfa && statusCode !== undefined && MFA_REFUSALS.has(statusCode);
+}
+const MFA_REFUSALS = new Set(['NoAuthnContext', 'RequestUnsupported', 'AuthnFailed'].map((s) => `urn:oasis:names:tc:SAML:2.0:status:${s}`));
+
+/** The relying service asked for a fresh sign-in (prompt=login, or max_age): then the AuthnRequest says ForceAuthn. */
+export function asksFreshSignIn(params: Record<string, unknown>): boolean {
+  return String(params.prompt ?? '').split(' ').includes('login') || params.max_age !== undefined;
+}
+
+/** The session's auth_time (epoch seconds): when the person signed in at the institution, not when we heard of it. */
+export function authTimeOf(assertion: SamlAssertion): number | undefined {
+  return assertion.authnInstant === undefined ? undefined : Math.floor(assertion.authnInstant / 1000);
 }
 
 /** xml-encryption's errors when the key does not open the assertion's key transport. */
@@ -190,6 +252,15 @@ function authnContextOf(assertionXml: string): string | undefined {
   const doc = new DOMParser().parseFromString(assertionXml, 'application/xml');
   const [ref] = Array.from(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'AuthnContextClassRef'));
   return ref?.textContent?.trim() || undefined;
+}
+
+/** AuthnStatement@AuthnInstant of the (already verified) assertion, epoch ms; undefined when absent or unreadable. */
+function authnInstantOf(assertionXml: string): number | undefined {
+  if (!assertionXml) return undefined;
+  const doc = new DOMParser({ onError: () => undefined }).parseFromString(assertionXml, 'application/xml');
+  const [statement] = Array.from(doc.getElementsByTagNameNS(ASSERTION_NS, 'AuthnStatement'));
+  const ms = Date.parse(statement?.getAttribute('AuthnInstant') ?? '');
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The last (most specific) StatusCode Value of a Status element, e.g. urn:oasis:names:tc:SAML:2.0:status:AuthnFailed. */
