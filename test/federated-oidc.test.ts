@@ -101,12 +101,14 @@ describe('signing in with an OpenID Connect institution', () => {
     const tokens = await partner.callback(back.location!, first.pending);
     const idToken = tokens.claims()!;
     expect(idToken).toMatchObject({ idp: upstream.issuer, user_type: 'federated', amr: ['fed'] });
-    expect(await oidc.fetchUserInfo(partner.config, tokens.access_token, idToken.sub)).toMatchObject({
+    const userinfo = await oidc.fetchUserInfo(partner.config, tokens.access_token, idToken.sub);
+    expect(userinfo).toMatchObject({
       sub: idToken.sub, idp: upstream.issuer, given_name: 'Marta', family_name: marta.claims.family_name,
-      // trustEmailVerified is not set for this institution: its word on the address does not count.
-      email: marta.claims.email, email_verified: false,
       schac_home_organization: 'upstream.example', eduperson_scoped_affiliation: ['staff@upstream.example'],
     });
+    // trustEmailVerified is not set for this institution: its word on the address does not count, so the
+    // account holds none and relying services get none (the address is the account's, never the assertion's).
+    expect(userinfo).not.toHaveProperty('email');
     expect(await porta.services.db('federated_identities').where({ account_id: idToken.sub }).first()).toMatchObject({ idp: upstream.issuer, subject: marta.sub });
 
     marta.claims.family_name = 'Rossi-Bruno';
