@@ -64,16 +64,20 @@ export class FederatedAccounts {
   }
 
   private async create(login: FederatedLogin, o: { ip?: string; clientId?: string }, trx: Db): Promise<Account> {
-    const { s } = this;
-    const now = s.clock.now();
-    const account = await s.accounts.create({ ...names(login.claims), userType: 'federated', status: 'active' }, trx);
+    const account = await this.s.accounts.create({ ...names(login.claims), userType: 'federated', status: 'active' }, trx);
+    await this.tie(account, login, 'federation.account_created', o, trx);
+    return account;
+  }
+
+  /** Records the identity as the account's, as its latest sign-in, with the audit event `action`. */
+  private async tie(account: Account, login: FederatedLogin, action: string, o: { ip?: string; clientId?: string }, trx: Db): Promise<void> {
+    const now = this.s.clock.now();
     await trx('federated_identities').insert({
       id: randomBytes(16).toString('base64url'), account_id: account.id, idp: login.idp, subject: login.subject,
       claims: JSON.stringify(login.claims), created_at: now, last_login_at: now,
     });
     await trx('accounts').where({ id: account.id }).update({ last_login_at: now });
-    await s.audit.record({ action: 'federation.account_created', actor: `account:${account.id}`, accountId: account.id, clientId: o.clientId, ip: o.ip, details: { idp: login.idp } }, trx);
-    return account;
+    await this.s.audit.record({ action, actor: `account:${account.id}`, accountId: account.id, clientId: o.clientId, ip: o.ip, details: { idp: login.idp } }, trx);
   }
 
   /**
@@ -113,17 +117,8 @@ export class FederatedAccounts {
 
   /** Ties the identity to an existing account (whose password was just proved); false when it is already tied to one. */
   async link(account: Account, login: FederatedLogin, o: { ip?: string; clientId?: string } = {}): Promise<boolean> {
-    const { s } = this;
-    const now = s.clock.now();
     try {
-      await s.db.transaction(async (trx) => {
-        await trx('federated_identities').insert({
-          id: randomBytes(16).toString('base64url'), account_id: account.id, idp: login.idp, subject: login.subject,
-          claims: JSON.stringify(login.claims), created_at: now, last_login_at: now,
-        });
-        await trx('accounts').where({ id: account.id }).update({ last_login_at: now });
-        await s.audit.record({ action: 'federation.linked', actor: `account:${account.id}`, accountId: account.id, clientId: o.clientId, ip: o.ip, details: { idp: login.idp } }, trx);
-      });
+      await this.s.db.transaction((trx) => this.tie(account, login, 'federation.linked', o, trx));
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;
