@@ -329,6 +329,7 @@ describe('signing in with one\'s institution', () => {
     user.attributes[MAIL] = ['guarded@uni.example'];
     const { browser, pending, done } = await federatedSignIn(partner, user);
     expect(done.body).toContain('<label for="code">Code from your app, or a recovery code</label>');
+    expect(done.body).toContain('Enter its password and a code of its second factor to prove it is yours.');
     const passwordOnly = await browser.submit(done, /\/saml\/link$/, { password: TEST_PASSWORD });
     expect(passwordOnly.status).toBe(400);
     expect(alertText(passwordOnly.body)).toBe('The password or the code is not correct, or the code was already used.');

@@ -50,7 +50,7 @@ export function linkOfferPage(page: PageContext, v: { uid: string; requestId: st
   const { t } = page;
   return layout(page, t('federation.link.title'), html`
 <h1>${t('federation.link.title')}</h1>
-<p>${t('federation.link.intro', { email: v.email, institution: v.institution })}</p>
+<p>${t(v.askCode ? 'federation.link.intro_with_code' : 'federation.link.intro', { email: v.email, institution: v.institution })}</p>
 ${v.error ? html`<div class="alert" role="alert" id="form-error">${v.error}</div>` : ''}
 <form method="post" action="/interaction/${v.uid}/saml/link" novalidate>
   ${csrfField(page)}

@@ -19,6 +19,7 @@ export const federation = {
   'mfa.enrol.signin_intro_federated': '{client} asks for two-factor authentication: besides signing in with your institution, a code from an app on your phone. It takes a minute to set up.',
   'federation.link.title': 'You already have an account',
   'federation.link.intro': 'There is already a Porta account with the address {email}, which {institution} confirmed is yours. Link the two, so that signing in with {institution} leads to that account? Enter its password to prove it is yours.',
+  'federation.link.intro_with_code': 'There is already a Porta account with the address {email}, which {institution} confirmed is yours. Link the two, so that signing in with {institution} leads to that account? Enter its password and a code of its second factor to prove it is yours.',
   'federation.link.password': 'Password of your Porta account',
   'federation.link.submit': 'Link and sign in',
   'federation.link.separate': 'Continue with a separate account instead',

@@ -21,6 +21,7 @@ export const federation: Record<keyof typeof en, string> = {
   'mfa.enrol.signin_intro_federated': '{client} richiede l\'autenticazione a due fattori: oltre all\'accesso con la tua istituzione, un codice da un\'app sul tuo telefono. La configurazione richiede un minuto.',
   'federation.link.title': 'Hai già un account',
   'federation.link.intro': 'Esiste già un account Porta con l’indirizzo {email}, che {institution} ha confermato essere tuo. Vuoi collegarli, così che accedere con {institution} porti a quell’account? Inserisci la sua password per dimostrare che è tuo.',
+  'federation.link.intro_with_code': 'Esiste già un account Porta con l’indirizzo {email}, che {institution} ha confermato essere tuo. Vuoi collegarli, così che accedere con {institution} porti a quell’account? Inserisci la sua password e un codice del suo secondo fattore per dimostrare che è tuo.',
   'federation.link.password': 'Password del tuo account Porta',
   'federation.link.submit': 'Collega e accedi',
   'federation.link.separate': 'Continua invece con un account separato',
