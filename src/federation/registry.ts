@@ -30,6 +30,12 @@ interface IdpCommon {
   facts: IdpFacts;
   /** Where it came from (shown by `porta federation show`). */
   source: string;
+  /** mdui:Keywords by language, for the discovery page's search. */
+  keywords?: Record<string, string[]>;
+  /** A logo Porta may show: a data: URI or a path on Porta itself, never a third party's URL (CSP, privacy). */
+  logo?: string;
+  /** REFEDS hide-from-discovery: left off the institution list, still usable through idp_hint. */
+  hiddenFromDiscovery?: boolean;
 }
 
 export type FederatedIdp = IdpCommon & ({ kind: 'saml'; saml: SamlIdp } | { kind: 'oidc'; oidc: OidcUpstream });
@@ -47,6 +53,8 @@ const fileSchema = z.strictObject({ saml: z.array(z.unknown()).optional(), oidc:
 
 export class FederationRegistry {
   private readonly byEntityId = new Map<string, FederatedIdp>();
+  /** Grows whenever the set of institutions changes, so derived indexes (the discovery search) know to rebuild. */
+  revision = 0;
 
   constructor(idps: Iterable<FederatedIdp> = []) {
     for (const idp of idps) this.byEntityId.set(idp.id, idp);
